@@ -1,0 +1,264 @@
+"""`cmd:COMMAND`: the pipeline is a subprocess, given the command contract of DESIGN.md.
+
+The contract, the interface vendors write against:
+- environment: MAILHARNESS_SMTP_HOST, MAILHARNESS_SMTP_PORT, MAILHARNESS_INPUT_DIR, and
+  MAILHARNESS_SMTP_USER / MAILHARNESS_SMTP_PASSWORD / MAILHARNESS_SMTP_TLS when the sink
+  asks for them;
+- MAILHARNESS_INPUT_DIR holds campaign.json, notices.csv, contacts.csv and roster.json;
+- exit 0 when done; any other exit, or a run past the timeout, is an AdapterError.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from harness.adapters.base import AdapterOutcome, SmtpTarget
+from harness.errors import AdapterError
+from harness.roster.campaign import Campaign
+from harness.roster.io import save_roster
+from harness.roster.model import Roster
+
+NOTICES_HEADER = ("student_id", "first_name", "last_name", "grade", "school", "detail")
+CONTACTS_HEADER = (
+    "student_id",
+    "contact_id",
+    "first_name",
+    "last_name",
+    "email",
+    "relationship",
+    "receives_mail",
+    "contact_restricted",
+    "language",
+)
+CONTRACT_ENV = frozenset(
+    {
+        "MAILHARNESS_SMTP_HOST",
+        "MAILHARNESS_SMTP_PORT",
+        "MAILHARNESS_SMTP_USER",
+        "MAILHARNESS_SMTP_PASSWORD",
+        "MAILHARNESS_SMTP_TLS",
+        "MAILHARNESS_INPUT_DIR",
+    }
+)
+OUTPUT_LIMIT = 64 * 1024  # keep at most the last 64 KiB of stdout and of stderr
+KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
+
+
+class CommandError(AdapterError):
+    """A `cmd:` run that failed; `outcome` keeps its exit code and output for the report."""
+
+    def __init__(self, message: str, outcome: AdapterOutcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+class CommandAdapter:
+    """Runs `command` through the shell, in its own process group, with the contract's
+    input directory and environment; the directory is removed afterwards."""
+
+    def __init__(self, spec: str, command: str, timeout: float = 300.0) -> None:
+        self.spec = spec
+        self.command = command
+        self.timeout = timeout
+
+    def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
+        input_dir = Path(tempfile.mkdtemp(prefix="mailharness-input-"))
+        try:
+            write_input_dir(input_dir, roster, campaign)
+            return self._run(command_env(smtp, input_dir))
+        finally:
+            shutil.rmtree(input_dir, ignore_errors=True)
+
+    def _run(self, env: dict[str, str]) -> AdapterOutcome:
+        try:
+            process = subprocess.Popen(
+                self.command,
+                shell=True,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise AdapterError(f"adapter {self.spec} could not start: {exc}") from exc
+        assert process.stdout is not None and process.stderr is not None
+        stdout, stderr = _Tail(process.stdout), _Tail(process.stderr)
+        timed_out = False
+        try:
+            process.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            # On a timeout, or when the shell exited but left children behind (a sender
+            # put in the background), end the whole group: nothing may mail after the run.
+            _end_group(process)
+            stdout.join()
+            stderr.join()
+        outcome = AdapterOutcome(
+            spec=self.spec,
+            exit_code=process.returncode,
+            stdout=stdout.text(),
+            stderr=stderr.text(),
+        )
+        if timed_out:
+            raise CommandError(f"adapter {self.spec} timed out after {self.timeout:g} s", outcome)
+        if process.returncode != 0:
+            raise CommandError(
+                f"adapter {self.spec} {_describe_exit(process.returncode)}: "
+                f"{_last_line(outcome.stderr)}",
+                outcome,
+            )
+        return outcome
+
+
+def command_env(smtp: SmtpTarget, input_dir: Path) -> dict[str, str]:
+    """os.environ plus the contract's variables. The optional ones are dropped from what is
+    inherited, so a stale MAILHARNESS_SMTP_USER never reaches a run whose sink asks none."""
+    env = {k: v for k, v in os.environ.items() if k not in CONTRACT_ENV}
+    env["MAILHARNESS_SMTP_HOST"] = smtp.host
+    env["MAILHARNESS_SMTP_PORT"] = str(smtp.port)
+    env["MAILHARNESS_INPUT_DIR"] = str(input_dir)
+    if smtp.user is not None:
+        env["MAILHARNESS_SMTP_USER"] = smtp.user
+    if smtp.password is not None:
+        env["MAILHARNESS_SMTP_PASSWORD"] = smtp.password
+    if smtp.tls != "none":
+        env["MAILHARNESS_SMTP_TLS"] = smtp.tls
+    return env
+
+
+def write_input_dir(directory: Path, roster: Roster, campaign: Campaign) -> None:
+    """campaign.json, notices.csv, contacts.csv and roster.json, as the contract says."""
+    document: dict[str, Any] = {
+        "id": campaign.id,
+        "kind": campaign.kind,
+        "from": campaign.sender,
+        "subject": campaign.subject,
+        "text": campaign.text,
+    }
+    if campaign.html is not None:
+        document["html"] = campaign.html
+    (directory / "campaign.json").write_text(
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    with (directory / "notices.csv").open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(NOTICES_HEADER)
+        for student_id in campaign.selected:
+            student = roster.student_by_id[student_id]
+            writer.writerow(
+                (
+                    student.id,
+                    student.first_name,
+                    student.last_name,
+                    student.grade,
+                    student.school,
+                    campaign.details.get(student.id, ""),
+                )
+            )
+    with (directory / "contacts.csv").open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(CONTACTS_HEADER)
+        for student in roster.students:
+            for link in roster.links_by_student.get(student.id, ()):
+                contact = roster.contact_by_id[link.contact_id]
+                writer.writerow(
+                    (
+                        link.student_id,
+                        contact.id,
+                        contact.first_name,
+                        contact.last_name,
+                        contact.email or "",
+                        link.relationship,
+                        _bool(link.receives_mail),
+                        _bool(link.contact_restricted),
+                        contact.language,
+                    )
+                )
+    save_roster(roster, directory / "roster.json")
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+class _Tail:
+    """Drains a pipe on a thread, keeping only its last OUTPUT_LIMIT bytes."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._buffer = bytearray()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        fd = self._stream.fileno()
+        with self._stream:
+            while chunk := os.read(fd, 65536):
+                self._buffer += chunk
+                if len(self._buffer) > 2 * OUTPUT_LIMIT:
+                    del self._buffer[:-OUTPUT_LIMIT]
+
+    def join(self) -> None:
+        # EOF comes once the group is gone; a grandchild that left the group with setsid
+        # and kept the pipe must not hang the harness.
+        self._thread.join(timeout=5.0)
+
+    def text(self) -> str:
+        return bytes(self._buffer[-OUTPUT_LIMIT:]).decode("utf-8", errors="replace")
+
+
+def _end_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the process group, SIGKILL to what is left after KILL_GRACE seconds."""
+    pgid = process.pid  # start_new_session: the shell leads its own group
+    if not _signal_group(pgid, signal.SIGTERM):
+        process.wait()
+        return
+    deadline = time.monotonic() + KILL_GRACE
+    while time.monotonic() < deadline:
+        process.poll()  # reap the leader, or it lingers as a zombie member of the group
+        if not _signal_group(pgid, 0):
+            break
+        time.sleep(0.02)
+    else:
+        _signal_group(pgid, signal.SIGKILL)
+    process.wait()
+
+
+def _signal_group(pgid: int, signum: int) -> bool:
+    """Signal the group; False when no process is left in it."""
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # only zombies left, on some systems
+        return False
+    return True
+
+
+def _describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"was killed by {name}"
+    return f"exited with status {returncode}"
+
+
+def _last_line(text: str) -> str:
+    for line in reversed(text.splitlines()):
+        if line.strip():
+            return line.strip()
+    return "(no output on stderr)"

@@ -1,0 +1,169 @@
+"""The bug zoo: deliberately buggy senders, each reproducing one real programming error.
+
+Each mutant is a few lines on top of the correct delivery, so that the one thing it gets wrong
+is plain to read. The check that must catch it is named in `catches`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from email.message import EmailMessage
+
+from harness.adapters.base import AdapterOutcome, SmtpTarget
+from harness.adapters.compose import (
+    Outgoing,
+    compose_notice,
+    greeted_contact,
+    per_recipient_notices,
+    send_all,
+)
+from harness.oracle.plan import Plan
+from harness.roster.campaign import Campaign
+from harness.roster.model import Contact, Roster, Student
+
+
+class Mutant:
+    name: str = ""
+    catches: str = ""
+    keep_bcc: bool = False
+
+    @property
+    def spec(self) -> str:
+        return f"mutant:{self.name}"
+
+    def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
+        send_all(smtp, self.outgoing(Plan(roster, campaign)), keep_bcc=self.keep_bcc)
+        return AdapterOutcome(spec=self.spec)
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        raise NotImplementedError
+
+
+def _every_recipient(plan: Plan) -> list[Contact]:
+    chosen = {}
+    for student_id, addresses in plan.recipients.items():
+        for address in addresses:
+            chosen.setdefault(address, greeted_contact(plan.roster, student_id, address))
+    return [chosen[a] for a in sorted(chosen)]
+
+
+def _generic_notice(campaign: Campaign) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = campaign.sender
+    message["Subject"] = f"Action needed: {campaign.kind} records"
+    message.set_content(
+        "Dear families,\n\nOur records show that your child needs attention for this notice.\n"
+        "Please reply with the updated records before the deadline.\n"
+    )
+    return message
+
+
+class ToAll(Mutant):
+    """Cedar Park: one message to every guardian, every address visible in To."""
+
+    name, catches = "to-all", "exposed-recipients"
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        contacts = _every_recipient(plan)
+        message = _generic_notice(plan.campaign)
+        message["To"] = ", ".join(f"{c.full_name} <{c.email}>" for c in contacts)
+        return [Outgoing(plan.campaign.sender, tuple(str(c.email) for c in contacts), message)]
+
+
+class BccHeader(Mutant):
+    """A blind copy done right in the envelope, but the Bcc header is sent with the data."""
+
+    name, catches, keep_bcc = "bcc-header", "exposed-recipients", True
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        contacts = _every_recipient(plan)
+        message = _generic_notice(plan.campaign)
+        message["To"] = plan.campaign.sender
+        message["Bcc"] = ", ".join(f"{c.full_name} <{c.email}>" for c in contacts)
+        return [Outgoing(plan.campaign.sender, tuple(str(c.email) for c in contacts), message)]
+
+
+class JoinShift(Mutant):
+    """LAUSD: notices sorted by student id, recipient lists by surname, joined by position."""
+
+    name, catches = "join-shift", "foreign-student-data"
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        roster = plan.roster
+        students = [roster.student_by_id[s] for s in plan.campaign.selected]
+        notices = sorted(students, key=lambda s: s.id)
+        by_surname = sorted(students, key=lambda s: (s.last_name, s.first_name))
+        outgoing = []
+        for student, owner in zip(notices, by_surname, strict=True):
+            for address in sorted(plan.recipients[owner.id]):
+                contact = greeted_contact(roster, owner.id, address)
+                message = compose_notice(plan.campaign, student, contact)
+                outgoing.append(Outgoing(plan.campaign.sender, (address,), message))
+        return outgoing
+
+
+class IgnoresRestricted(Mutant):
+    """Chooses every mail-receiving contact, ignoring custody and no-contact orders."""
+
+    name, catches = "restricted", "restricted-recipient"
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        roster = plan.roster
+        outgoing = []
+        for student_id in plan.campaign.selected:
+            addresses = {
+                roster.contact_by_id[link.contact_id].address
+                for link in roster.links_by_student[student_id]
+                if link.receives_mail
+            }
+            for address in sorted(a for a in addresses if a):
+                contact = greeted_contact(roster, student_id, address)
+                message = compose_notice(plan.campaign, roster.student_by_id[student_id], contact)
+                outgoing.append(Outgoing(plan.campaign.sender, (address,), message))
+        return outgoing
+
+
+class Duplicate(Mutant):
+    """A guardian shared by siblings is expanded once per sibling: every notice twice."""
+
+    name, catches = "duplicate", "duplicate-notice"
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        correct = per_recipient_notices(plan)
+        per_address = Counter(item.rcpt_tos for item in correct)
+        return [
+            repeat
+            for item in correct
+            for repeat in [item] * (2 if per_address[item.rcpt_tos] > 1 else 1)
+        ]
+
+
+class ClassList(Mutant):
+    """Each notice attaches the student's whole class list as CSV."""
+
+    name, catches = "class-list", "foreign-student-data"
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        classes: dict[tuple[str, int], list[Student]] = {}
+        for student in plan.roster.students:
+            classes.setdefault((student.school, student.grade), []).append(student)
+
+        def attach(message: EmailMessage, student: Student) -> None:
+            table = io.StringIO()
+            writer = csv.writer(table)
+            writer.writerow(["student_id", "first_name", "last_name", "detail"])
+            for classmate in classes[(student.school, student.grade)]:
+                detail = plan.campaign.details.get(classmate.id, "")
+                writer.writerow([classmate.id, classmate.first_name, classmate.last_name, detail])
+            message.add_attachment(
+                table.getvalue().encode(), maintype="text", subtype="csv", filename="class-list.csv"
+            )
+
+        return per_recipient_notices(plan, extra=attach)
+
+
+MUTANTS: dict[str, type[Mutant]] = {
+    m.name: m for m in (ToAll, JoinShift, IgnoresRestricted, BccHeader, Duplicate, ClassList)
+}

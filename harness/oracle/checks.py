@@ -1,0 +1,202 @@
+"""The six checks of DESIGN.md, applied to every captured copy.
+
+Each copy is judged on what its recipient can see. Detection (which students and contacts a
+copy reveals) happens once per message; the checks then compare those subjects with what the
+plan allows for the copy's recipient.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from harness.oracle.decode import visible_segments
+from harness.oracle.plan import Plan
+from harness.oracle.tokens import Hit, TokenIndex
+from harness.sink.capture import CapturedMessage, Copy
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    severity: str
+    fires_when: str
+
+
+CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec(
+        "foreign-student-data",
+        "critical",
+        "a copy carries data of a student not linked to its recipient",
+    ),
+    CheckSpec(
+        "exposed-recipients",
+        "critical",
+        "a copy reveals the address or name of a contact its recipient may not see",
+    ),
+    CheckSpec(
+        "restricted-recipient",
+        "critical",
+        "a copy about a student reaches a contact restricted for that student",
+    ),
+    CheckSpec(
+        "unintended-recipient",
+        "major",
+        "a copy reaches an address that is no recipient, or concerns a linked student it should not",
+    ),
+    CheckSpec("missing-notice", "minor", "a recipient got no copy about a student it must hear of"),
+    CheckSpec("duplicate-notice", "minor", "a recipient got more than one copy about a student"),
+)
+SEVERITY = {spec.id: spec.severity for spec in CHECKS}
+
+# One violation may list many students or pieces of evidence (a To: line of 200 parents); the
+# report keeps the first ones and the total.
+MAX_LISTED = 25
+
+
+@dataclass(frozen=True)
+class Evidence:
+    location: str  # where in the copy: "header:To", "part 1 text/plain", "attachment x.csv"
+    text: str  # the matched token, with some context
+
+    def as_dict(self) -> dict[str, str]:
+        return {"location": self.location, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Violation:
+    check: str
+    recipient: str
+    students: tuple[str, ...]
+    evidence: tuple[Evidence, ...] = ()
+    contacts: tuple[str, ...] = ()
+    message_seq: int | None = None  # the captured message, None for what is missing
+
+    @property
+    def severity(self) -> str:
+        return SEVERITY[self.check]
+
+
+@dataclass
+class CopyFindings:
+    """The subjects detected in one message, shared by all its copies."""
+
+    students: dict[str, list[Hit]] = field(default_factory=dict)
+    ambiguous_students: list[Hit] = field(default_factory=list)
+    contacts: list[Hit] = field(default_factory=list)
+
+
+def find_subjects(index: TokenIndex, raw: bytes) -> CopyFindings:
+    findings = CopyFindings()
+    for hit in index.scan(visible_segments(raw)):
+        if hit.kind == "contact":
+            findings.contacts.append(hit)
+        elif len(hit.subject_ids) == 1:
+            findings.students.setdefault(next(iter(hit.subject_ids)), []).append(hit)
+        else:
+            findings.ambiguous_students.append(hit)
+    return findings
+
+
+class Judge:
+    """Judges copies one message at a time, then what is missing or doubled at the end."""
+
+    def __init__(self, plan: Plan, index: TokenIndex) -> None:
+        self.plan = plan
+        self.index = index
+        self.violations: list[Violation] = []
+        self.delivered: Counter[tuple[str, str]] = Counter()  # (recipient, student) -> copies
+        self.copies = 0
+        self.messages = 0
+        self.recipients: set[str] = set()
+
+    def judge_message(self, message: CapturedMessage) -> None:
+        findings = find_subjects(self.index, message.raw)
+        self.messages += 1
+        for copy in message.copies():
+            self._judge_copy(copy, findings)
+
+    def _judge_copy(self, copy: Copy, findings: CopyFindings) -> None:
+        plan, r = self.plan, copy.recipient
+        self.copies += 1
+        self.recipients.add(r)
+        linked = plan.linked(r)
+        authorized = plan.authorized_for(r)
+        concerned = dict(findings.students)
+        for hit in findings.ambiguous_students:
+            # Attributed to every candidate; flagged only when no candidate may be named here.
+            attributable = sorted(hit.subject_ids & linked) or sorted(hit.subject_ids)
+            for student_id in attributable:
+                concerned.setdefault(student_id, []).append(hit)
+
+        by_check: dict[str, list[str]] = defaultdict(list)
+        for student_id in sorted(concerned):
+            if student_id not in linked:
+                by_check["foreign-student-data"].append(student_id)
+            elif r in plan.restricted_addresses(student_id):
+                by_check["restricted-recipient"].append(student_id)
+            elif student_id not in authorized:
+                by_check["unintended-recipient"].append(student_id)
+            else:
+                self.delivered[(r, student_id)] += 1
+        for check, students in by_check.items():
+            hits = [hit for s in students for hit in concerned[s]]
+            self._add(check, r, students, hits, message_seq=copy.message.seq)
+        if not authorized and "unintended-recipient" not in by_check:
+            self._add("unintended-recipient", r, [], [], message_seq=copy.message.seq)
+
+        allowed_contacts = plan.allowed_contacts(r)
+        exposed = [hit for hit in findings.contacts if not hit.subject_ids & allowed_contacts]
+        if exposed:
+            contact_ids = sorted({c for hit in exposed for c in hit.subject_ids})
+            links_by_contact = plan.roster.links_by_contact
+            students = sorted(
+                {link.student_id for c in contact_ids for link in links_by_contact.get(c, ())}
+            )
+            self._add(
+                "exposed-recipients",
+                r,
+                students,
+                exposed,
+                contacts=contact_ids,
+                message_seq=copy.message.seq,
+            )
+
+    def _add(
+        self,
+        check: str,
+        recipient: str,
+        students: Iterable[str],
+        hits: Iterable[Hit],
+        *,
+        contacts: Iterable[str] = (),
+        message_seq: int | None = None,
+    ) -> None:
+        evidence = tuple(
+            dict.fromkeys(Evidence(hit.location, hit.context or hit.token) for hit in hits)
+        )
+        self.violations.append(
+            Violation(
+                check=check,
+                recipient=recipient,
+                students=tuple(students),
+                evidence=evidence,
+                contacts=tuple(contacts),
+                message_seq=message_seq,
+            )
+        )
+
+    def finish(self) -> list[Violation]:
+        """Add what is missing or doubled once every copy is judged; return all violations."""
+        for student_id, addresses in self.plan.recipients.items():
+            for r in sorted(addresses):
+                count = self.delivered[(r, student_id)]
+                if count == 0:
+                    self._add("missing-notice", r, [student_id], [])
+                elif count > 1:
+                    evidence = [Evidence("envelope", f"{count} copies to {r} about {student_id}")]
+                    self.violations.append(
+                        Violation("duplicate-notice", r, (student_id,), tuple(evidence))
+                    )
+        return self.violations

@@ -1,0 +1,468 @@
+"""What the recipient of a raw message can read, as text segments with human locations.
+
+`visible_segments(raw)` never raises: whatever a pipeline sends, the oracle must still judge it.
+It parses with `policy.compat32` (about ten times faster than `policy.default`) and decodes
+headers itself, leniently, the way mail clients do.
+
+Locations:
+
+- ``header:Subject``: a header of the message (every one, Bcc and X-* included);
+- ``part 1.2 text/plain``, ``part 2 text/html``: a MIME part, numbered as IMAP does;
+- ``part 3 attachment class-list.csv``: a part with a file name;
+- ``part 3 Content-Disposition filename``, ``part 3 Content-Type name``: the file name itself;
+- ``part 2 header:Content-Type``: a MIME header of a part;
+- ``part 2 message/rfc822 header:Subject``: a header of an attached message;
+- ``part 2 text/html attribute href``, ``part 2 text/html comments``: HTML beyond its text;
+- any of the above + `` (url-decoded)``: the same text after percent/plus decoding.
+
+Binary formats are looked up in `EXTRACTORS` by content type; PDF and spreadsheets are
+registered as skipped until they get an extractor of their own.
+"""
+
+from __future__ import annotations
+
+import binascii
+import email
+import quopri
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import Message
+from email.policy import compat32
+from email.utils import collapse_rfc2231_value
+from html import unescape
+from urllib.parse import unquote_plus
+
+__all__ = ["EXTRACTORS", "Segment", "decode_header_value", "visible_segments"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    location: str
+    text: str
+
+
+# An extractor turns a part's decoded payload (bytes) and declared charset into
+# (location suffix, text) pairs; the suffix is appended to the part's location ("" for none).
+Extractor = Callable[[bytes, str | None], list[tuple[str, str]]]
+
+URL_DECODED = " (url-decoded)"
+
+
+# --------------------------------------------------------------------------- bytes -> text
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode in the declared charset, else UTF-8, else (for a charset Python does not know,
+    or a single-byte one that failed) Latin-1, which never fails. Never raises."""
+    charset = _clean_charset(charset)
+    known = True
+    if charset:
+        try:
+            return data.decode(charset)
+        except LookupError:
+            known = False
+        except (UnicodeDecodeError, ValueError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if charset and known and charset not in _SINGLE_BYTE_OR_UTF8:
+        # A multi-byte charset (Shift_JIS, GB2312...) with a few bad bytes: keep the rest.
+        return data.decode(charset, errors="replace")
+    return data.decode("latin-1")
+
+
+_SINGLE_BYTE_OR_UTF8 = frozenset({"us-ascii", "ascii", "utf-8", "utf8", "iso-8859-1", "latin-1"})
+
+
+def _clean_charset(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    # RFC 2231 language suffix ("utf-8*en"), quotes, stray white space.
+    cleaned = charset.split("*", 1)[0].strip().strip("\"'").lower()
+    if cleaned in ("", "unknown-8bit", "x-unknown", "x-user-defined", "default"):
+        return None
+    return cleaned
+
+
+def _unsurrogate(value: str) -> str:
+    """compat32 keeps raw 8-bit header bytes as surrogate escapes: decode them properly."""
+    if value.isascii():
+        return value
+    try:
+        data = value.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return value  # real non-ASCII text, already decoded
+    return decode_bytes(data, None)
+
+
+# ------------------------------------------------------------------------------- headers
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]*)\?([QqBb])\?([^?]*?)\?=")
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
+_Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
+
+
+def _decode_word(kind: str, text: str) -> bytes | None:
+    data = text.encode("ascii", "replace")
+    if kind in "Bb":
+        data = _NOT_BASE64.sub(b"", data)
+        if len(data) % 4 == 1:
+            data = data[:-1]
+        data += b"=" * (-len(data) % 4)
+        try:
+            return binascii.a2b_base64(data)
+        except binascii.Error:
+            return None
+    return _Q_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), data.replace(b"_", b" "))
+
+
+def decode_header_value(value: str) -> str:
+    """Unfold a raw header value and decode its RFC 2047 encoded-words, leniently.
+
+    White space between adjacent encoded-words is dropped, and adjacent words in one charset
+    are decoded together (a character split across two words survives). A malformed word
+    stays as written. Never raises: on any surprise the unfolded raw value is returned.
+    """
+    value = _unsurrogate(value).replace("\r", "").replace("\n", "")
+    if "=?" not in value:
+        return value
+    try:
+        out: list[str] = []
+        run: list[tuple[str | None, bytes]] = []  # adjacent decoded words
+        position = 0
+        for match in _ENCODED_WORD.finditer(value):
+            between = value[position : match.start()]
+            decoded = _decode_word(match.group(2), match.group(3))
+            if decoded is None:  # undecodable: keep it verbatim
+                continue
+            if not (run and between.strip() == ""):
+                out.append(_join_run(run))
+                run = []
+                out.append(between)
+            charset = _clean_charset(match.group(1))
+            if run and run[-1][0] == charset:
+                run[-1] = (charset, run[-1][1] + decoded)
+            else:
+                run.append((charset, decoded))
+            position = match.end()
+        out.append(_join_run(run))
+        out.append(value[position:])
+        return "".join(out)
+    except Exception:  # the oracle must see something, whatever the input
+        return value
+
+
+def _join_run(run: list[tuple[str | None, bytes]]) -> str:
+    return "".join(decode_bytes(data, charset) for charset, data in run)
+
+
+def _header_segments(msg: Message, prefix: str) -> list[Segment]:
+    return [
+        Segment(f"{prefix}header:{name}", decode_header_value(value))
+        for name, value in msg.raw_items()
+    ]
+
+
+# ---------------------------------------------------------------------------------- HTML
+
+_BLOCK_TAGS = frozenset(
+    {
+        *("address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl"),
+        *("dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4"),
+        *("h5", "h6", "header", "hr", "li", "main", "nav", "ol", "option", "p", "pre"),
+        *("section", "table", "tbody", "td", "tfoot", "th", "thead", "title", "tr", "ul"),
+    }
+)
+
+
+# One pass of one regular expression (html.parser is five times slower, and the oracle
+# must judge thousands of copies a second). Unterminated constructs run to the end.
+_HTML_TOKEN = re.compile(
+    r"<!--(?P<comment>.*?)(?:-->|\Z)"
+    r"|<!\[CDATA\[(?P<cdata>.*?)(?:\]\]>|\Z)"
+    r"|<[!?](?P<decl>[^>]*)>?"
+    r"|<(?P<raw>script|style)\b(?P<raw_attrs>(?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+    r"(?P<raw_text>.*?)(?:</(?P=raw)\s*>|\Z)"
+    r"|</?(?P<tag>[A-Za-z][^\s/>]*)(?P<attrs>(?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    re.DOTALL | re.IGNORECASE,
+)
+_HTML_ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
+
+
+# Separates values that are distinct on screen so that no name matches across two of them.
+_SEPARATOR = "\n|\n"
+
+
+def _attributes(source: str, into: dict[str, list[str]]) -> None:
+    for match in _HTML_ATTRIBUTE.finditer(source):
+        value = match.group(2) or match.group(3) or match.group(4)
+        if value and not value.isspace():
+            into.setdefault(match.group(1).lower(), []).append(unescape(value))
+
+
+def html_segments(markup: str) -> list[tuple[str, str]]:
+    """(suffix, text) pairs: the text as rendered (inline tags join words, block tags separate
+    them; script and style kept, since a recipient can view the source), every attribute
+    value grouped by attribute name, and comments/declarations."""
+    text: list[str] = []
+    attributes: dict[str, list[str]] = {}
+    comments: list[str] = []
+    position = 0
+    for match in _HTML_TOKEN.finditer(markup):
+        text.append(markup[position : match.start()])
+        position = match.end()
+        if match.group("tag") is not None:
+            if match.group("tag").lower() in _BLOCK_TAGS:
+                text.append("\n")
+            if match.group("attrs"):
+                _attributes(match.group("attrs"), attributes)
+        elif match.group("raw") is not None:
+            _attributes(match.group("raw_attrs"), attributes)
+            text.append("\n")
+            text.append(match.group("raw_text"))
+            text.append("\n")
+        else:
+            comments.append(match.group("comment") or match.group("cdata") or match.group("decl"))
+    text.append(markup[position:])
+    found = [("", unescape("".join(text)))]
+    found += [(f" attribute {name}", _SEPARATOR.join(vals)) for name, vals in attributes.items()]
+    comments = [unescape(c) for c in comments if c and not c.isspace()]
+    if comments:
+        found.append((" comments", _SEPARATOR.join(comments)))
+    return found
+
+
+# ---------------------------------------------------------------------------- extractors
+
+
+def _text(payload: bytes, charset: str | None) -> list[tuple[str, str]]:
+    return [("", decode_bytes(payload, charset))]
+
+
+def _html(payload: bytes, charset: str | None) -> list[tuple[str, str]]:
+    return html_segments(decode_bytes(payload, charset))
+
+
+def _skip(payload: bytes, charset: str | None) -> list[tuple[str, str]]:
+    return []
+
+
+# Content type -> extractor. Types not listed: text/* as text; anything else as text when it
+# decodes as UTF-8 (a CSV sent as application/octet-stream), else skipped.
+EXTRACTORS: dict[str, Extractor] = {
+    "text/html": _html,
+    "application/xhtml+xml": _html,
+    "text/plain": _text,
+    "text/csv": _text,
+    "text/calendar": _text,
+    "text/vcard": _text,
+    "text/x-vcard": _text,
+    "text/xml": _text,
+    "application/xml": _text,
+    "application/json": _text,
+    "application/csv": _text,
+    "application/ics": _text,
+    # Later issues: extractors of their own. Skipped quietly until then.
+    "application/pdf": _skip,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _skip,
+    "application/vnd.ms-excel": _skip,
+    "application/zip": _skip,
+}
+
+# By file name, when the declared type says nothing useful (application/octet-stream).
+_BY_EXTENSION: dict[str, str] = {
+    "csv": "text/csv",
+    "txt": "text/plain",
+    "json": "application/json",
+    "xml": "application/xml",
+    "ics": "text/calendar",
+    "vcf": "text/vcard",
+    "htm": "text/html",
+    "html": "text/html",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xls": "application/vnd.ms-excel",
+    "zip": "application/zip",
+}
+
+_OPAQUE_MAINTYPES = frozenset({"image", "audio", "video", "font", "model"})
+
+
+def _extractor_for(content_type: str, filename: str | None) -> Extractor | None:
+    if content_type in EXTRACTORS:
+        return EXTRACTORS[content_type]
+    if filename and "." in filename:
+        by_name = _BY_EXTENSION.get(filename.rsplit(".", 1)[1].strip().lower())
+        if by_name is not None:
+            return EXTRACTORS[by_name]
+    maintype = content_type.split("/", 1)[0]
+    if maintype == "text":
+        return _text
+    if maintype in _OPAQUE_MAINTYPES:
+        return _skip
+    return None  # try UTF-8
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if isinstance(data, bytes):
+        return data
+    raw = part.get_payload()
+    if not isinstance(raw, str):
+        return b""
+    encoded = raw.encode("ascii", "surrogateescape")
+    if str(part.get("content-transfer-encoding", "")).strip().lower() == "quoted-printable":
+        return quopri.decodestring(encoded)
+    return encoded
+
+
+# ----------------------------------------------------------------------------- the walk
+
+
+def _params(part: Message, header: str) -> list[tuple[str, str]]:
+    """A structured header's main value and parameters, keys lower-cased, RFC 2231 values
+    (continuations, charsets) collapsed; [] when the header is absent or unparsable."""
+    if header not in part:
+        return []
+    try:
+        params = part.get_params(header=header) or []
+        return [
+            (
+                key.strip().lower(),
+                collapse_rfc2231_value(value) if isinstance(value, tuple) else value,
+            )
+            for key, value in params
+        ]
+    except Exception:
+        return []
+
+
+def _param(params: list[tuple[str, str]], name: str) -> str | None:
+    for key, value in params[1:]:
+        if key == name and value:
+            return decode_header_value(_unsurrogate(str(value))).strip() or None
+    return None
+
+
+def _is_message(part: Message) -> bool:
+    return str(part.get("content-type", "")).lstrip().lower().startswith("message/")
+
+
+def _walk(part: Message, number: str, out: list[Segment]) -> None:
+    """Segments of one MIME part and everything under it. `number` is the part's IMAP number,
+    "" for a top-level multipart (whose children are 1, 2, ...)."""
+    payload = part.get_payload()
+    if not isinstance(payload, list):
+        number = number or "1"
+        try:
+            _leaf(part, number, out)
+        except Exception:  # a part too broken to decode: show it as written
+            out.append(Segment(f"part {number}", _unsurrogate(str(payload))))
+        return
+    if _is_message(part):
+        # message/rfc822 (and kin): the payload is the enclosed message(s).
+        for index, enclosed in enumerate(payload, start=1):
+            if isinstance(enclosed, Message):
+                enclosed_number = f"{number}.{index}" if len(payload) > 1 else number
+                kind = part.get_content_type()
+                out.extend(_header_segments(enclosed, f"part {enclosed_number} {kind} "))
+                _walk_body(enclosed, enclosed_number, out)
+        return
+    for index, child in enumerate(payload, start=1):
+        if isinstance(child, Message):
+            child_number = f"{number}.{index}" if number else str(index)
+            out.extend(_header_segments(child, f"part {child_number} "))
+            _walk(child, child_number, out)
+    for extra, label in ((part.preamble, "preamble"), (part.epilogue, "epilogue")):
+        if extra and not extra.isspace():
+            where = f"part {number} {label}" if number else label
+            out.append(Segment(where, _unsurrogate(extra)))
+
+
+def _walk_body(msg: Message, number: str, out: list[Segment]) -> None:
+    """The body of a top-level or enclosed message: a multipart body's parts are number.1,
+    number.2...; a single-part body is part number.1 (IMAP), or part 1 at the top."""
+    if isinstance(msg.get_payload(), list) and not _is_message(msg):
+        _walk(msg, number, out)
+    else:
+        _walk(msg, f"{number}.1" if number else "1", out)
+
+
+def _leaf(part: Message, number: str, out: list[Segment]) -> None:
+    """A single (non-multipart) part: its file names, then its content."""
+    type_params = _params(part, "content-type")
+    content_type = type_params[0][0] if type_params else part.get_default_type()
+    if content_type.count("/") != 1:
+        content_type = "text/plain"  # as RFC 2045 says for an invalid type
+    filename = _param(_params(part, "content-disposition"), "filename")
+    name = _param(type_params, "name")
+    if filename:
+        out.append(Segment(f"part {number} Content-Disposition filename", filename))
+    if name and name != filename:
+        out.append(Segment(f"part {number} Content-Type name", name))
+    shown_name = filename or name
+    if shown_name:
+        location = f"part {number} attachment {shown_name} ({content_type})"
+    else:
+        location = f"part {number} {content_type}"
+
+    extractor = _extractor_for(content_type, shown_name)
+    if extractor is _skip:
+        return
+    data = _payload_bytes(part)
+    if not data:
+        return
+    if extractor is None:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return  # binary, and no extractor for it yet
+        if "\x00" in text:
+            return
+        found = [("", text)]
+    else:
+        charset = _param(type_params, "charset")
+        found = extractor(data, charset)
+    out.extend(Segment(location + suffix, text) for suffix, text in found)
+
+
+_URL_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}|\w\+\w")
+
+
+def url_decoded(text: str) -> str | None:
+    """The percent/plus-decoded view of the text, repeated for double encoding (at most three
+    rounds), or None when there is nothing to decode."""
+    if ("%" not in text and "+" not in text) or not _URL_ESCAPE.search(text):
+        return None
+    decoded = text
+    for _ in range(3):
+        decoded = unquote_plus(decoded)
+        if "%" not in decoded:
+            break
+    return decoded if decoded != text else None
+
+
+def visible_segments(raw: bytes) -> list[Segment]:
+    """Everything the recipient of this raw RFC 5322 message can read. Never raises."""
+    segments: list[Segment] = []
+    try:
+        msg = email.message_from_bytes(raw, policy=compat32)
+        segments.extend(_header_segments(msg, ""))
+        _walk_body(msg, "", segments)
+    except Exception:  # an oracle that crashes judges nothing: fall back to the raw bytes
+        segments.append(Segment("raw message", raw.decode("utf-8", errors="replace")))
+    result: list[Segment] = []
+    for segment in segments:
+        if not segment.text.strip():
+            continue
+        result.append(segment)
+        view = url_decoded(segment.text)
+        if view is not None:
+            result.append(Segment(segment.location + URL_DECODED, view))
+    return result

@@ -1,0 +1,77 @@
+"""report.json: the one result model that every other report format is rendered from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.oracle.checks import CHECKS, MAX_LISTED, Violation
+from harness.runner import RunResult
+
+SCHEMA = "mailharness.report/1"
+
+
+def violation_dict(violation: Violation) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "check": violation.check,
+        "severity": violation.severity,
+        "recipient": violation.recipient,
+        "students": list(violation.students[:MAX_LISTED]),
+        "evidence": [e.as_dict() for e in violation.evidence[:MAX_LISTED]],
+    }
+    if len(violation.students) > MAX_LISTED:
+        entry["students_total"] = len(violation.students)
+    if len(violation.evidence) > MAX_LISTED:
+        entry["evidence_total"] = len(violation.evidence)
+    if violation.contacts:
+        entry["contacts"] = list(violation.contacts[:MAX_LISTED])
+        if len(violation.contacts) > MAX_LISTED:
+            entry["contacts_total"] = len(violation.contacts)
+    if violation.message_seq is not None:
+        entry["message"] = violation.message_seq
+    return entry
+
+
+def build_report(result: RunResult, *, run: dict[str, Any]) -> dict[str, Any]:
+    """`run` describes how the run was made (adapter, seed, roster, reproduce command)."""
+    by_check = {spec.id: 0 for spec in CHECKS}
+    for violation in result.violations:
+        by_check[violation.check] += 1
+    roster, campaign = result.plan.roster, result.plan.campaign
+    return {
+        "schema": SCHEMA,
+        "verdict": "pass" if result.passed else "fail",
+        "run": run,
+        "summary": {
+            "students": len(roster.students),
+            "contacts": len(roster.contacts),
+            "selected": len(campaign.selected),
+            "expected_copies": result.plan.expected_copies,
+            "messages": result.messages,
+            "copies": result.copies,
+            "recipients": result.recipients,
+            "connections": result.connections,
+            "violations": sum(by_check.values()),
+            "violations_by_check": by_check,
+        },
+        "checks": [
+            {"id": spec.id, "severity": spec.severity, "fires_when": spec.fires_when}
+            for spec in CHECKS
+        ],
+        "violations": [violation_dict(v) for v in result.violations],
+        "adapter": {
+            "spec": result.outcome.spec,
+            "exit_code": result.outcome.exit_code,
+            "stdout": result.outcome.stdout,
+            "stderr": result.outcome.stderr,
+        },
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+    }
+
+
+def write_report(report: dict[str, Any], report_dir: Path) -> Path:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / "report.json"
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
