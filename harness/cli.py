@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shlex
 import sys
@@ -83,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mailharness: interrupted", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): the report is written; stay quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
 
 
 def _load_or_generate(args: argparse.Namespace) -> tuple[Any, str, list[str]]:
@@ -94,8 +99,11 @@ def _load_or_generate(args: argparse.Namespace) -> tuple[Any, str, list[str]]:
         return load_roster(args.roster), str(args.roster), ["--roster", str(args.roster)]
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     label = f"{args.students} students, seed {seed}"
-    return generate_roster(args.students, seed), label, ["--students", str(args.students),
-                                                         "--seed", str(seed)]
+    return (
+        generate_roster(args.students, seed),
+        label,
+        ["--students", str(args.students), "--seed", str(seed)],
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -103,11 +111,17 @@ def _run(args: argparse.Namespace) -> int:
 
     roster, label, roster_options = _load_or_generate(args)
     reproduce = shlex.join(
-        ["mailharness", "run", "--adapter", args.adapter, *roster_options,
-         "--campaign", args.campaign]
+        [
+            "mailharness",
+            "run",
+            "--adapter",
+            args.adapter,
+            *roster_options,
+            "--campaign",
+            args.campaign,
+        ]
     )
-    report = _run_one(args, roster, label, args.adapter, args.campaign, args.report_dir,
-                      reproduce)
+    report = _run_one(args, roster, label, args.adapter, args.campaign, args.report_dir, reproduce)
     for line in summary_lines(report):
         print(line)
     print(f"report: {args.report_dir / 'report.json'}")
@@ -137,8 +151,12 @@ def _run_one(
             result = run_once(roster, campaign, adapter, sink, grace=args.grace)
     except HarnessError as exc:
         write_report(
-            {"schema": "mailharness.report/1", "verdict": "error", "error": str(exc),
-             "run": run_info},
+            {
+                "schema": "mailharness.report/1",
+                "verdict": "error",
+                "error": str(exc),
+                "run": run_info,
+            },
             report_dir,
         )
         raise
@@ -182,6 +200,8 @@ def _roster(args: argparse.Namespace) -> int:
 
     roster = generate_roster(args.students, args.seed)
     save_roster(roster, args.out)
-    print(f"wrote {args.out}: {len(roster.students)} students, {len(roster.contacts)} contacts, "
-          f"{len(roster.links)} links")
+    print(
+        f"wrote {args.out}: {len(roster.students)} students, {len(roster.contacts)} contacts, "
+        f"{len(roster.links)} links"
+    )
     return EXIT_PASS

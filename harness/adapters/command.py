@@ -222,18 +222,43 @@ class _Tail:
 def _end_group(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the process group, SIGKILL to what is left after KILL_GRACE seconds."""
     pgid = process.pid  # start_new_session: the shell leads its own group
-    if not _signal_group(pgid, signal.SIGTERM):
+    process.poll()
+    if not _group_alive(pgid):
         process.wait()
         return
+    _signal_group(pgid, signal.SIGTERM)
     deadline = time.monotonic() + KILL_GRACE
     while time.monotonic() < deadline:
         process.poll()  # reap the leader, or it lingers as a zombie member of the group
-        if not _signal_group(pgid, 0):
+        if not _group_alive(pgid):
             break
         time.sleep(0.02)
     else:
         _signal_group(pgid, signal.SIGKILL)
     process.wait()
+
+
+def _group_alive(pgid: int) -> bool:
+    """True while a live (not zombie) process is in the group.
+
+    Orphans that died wait as zombies until init reaps them, which in a container can take
+    seconds; they still answer `killpg(pgid, 0)`, so on Linux read /proc instead.
+    """
+    if not _signal_group(pgid, 0):
+        return False
+    if not os.path.isdir("/proc/self"):  # no procfs: count zombies as alive
+        return True
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stream:
+                fields = stream.read().rpartition(b")")[2].split()
+        except OSError:
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid).encode() and fields[0] != b"Z":
+            return True
+    return False
 
 
 def _signal_group(pgid: int, signum: int) -> bool:

@@ -143,7 +143,8 @@ class Judge:
         for check, students in by_check.items():
             hits = [hit for s in students for hit in concerned[s]]
             self._add(check, r, students, hits, message_seq=copy.message.seq)
-        if not authorized and "unintended-recipient" not in by_check:
+        if not authorized and not concerned:
+            # No student data to blame: the address simply receives nothing in this campaign.
             self._add("unintended-recipient", r, [], [], message_seq=copy.message.seq)
 
         allowed_contacts = plan.allowed_contacts(r)

@@ -33,7 +33,17 @@ from email.utils import collapse_rfc2231_value
 from html import unescape
 from urllib.parse import unquote_plus
 
-__all__ = ["EXTRACTORS", "Segment", "decode_header_value", "visible_segments"]
+__all__ = [
+    "EXTRACTORS",
+    "URL_DECODED",
+    "Extractor",
+    "Segment",
+    "decode_bytes",
+    "decode_header_value",
+    "html_segments",
+    "url_decoded",
+    "visible_segments",
+]
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,10 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         pass
     if charset and known and charset not in _SINGLE_BYTE_OR_UTF8:
         # A multi-byte charset (Shift_JIS, GB2312...) with a few bad bytes: keep the rest.
-        return data.decode(charset, errors="replace")
+        try:
+            return data.decode(charset, errors="replace")
+        except (LookupError, ValueError):  # a codec without "replace" (idna)
+            pass
     return data.decode("latin-1")
 
 
@@ -161,7 +174,7 @@ def _join_run(run: list[tuple[str | None, bytes]]) -> str:
 
 def _header_segments(msg: Message, prefix: str) -> list[Segment]:
     return [
-        Segment(f"{prefix}header:{name}", decode_header_value(value))
+        Segment(f"{prefix}header:{name}", decode_header_value(str(value)))
         for name, value in msg.raw_items()
     ]
 
@@ -306,6 +319,13 @@ def _extractor_for(content_type: str, filename: str | None) -> Extractor | None:
     return None  # try UTF-8
 
 
+def _as_written(part: Message) -> str:
+    """The payload as it stands in the message (8-bit bytes as surrogate escapes). Not
+    get_payload(), which decodes 8-bit text with the declared charset and can raise."""
+    payload = part.__dict__.get("_payload")
+    return payload if isinstance(payload, str) else ""
+
+
 def _payload_bytes(part: Message) -> bytes:
     try:
         data = part.get_payload(decode=True)
@@ -313,10 +333,7 @@ def _payload_bytes(part: Message) -> bytes:
         data = None
     if isinstance(data, bytes):
         return data
-    raw = part.get_payload()
-    if not isinstance(raw, str):
-        return b""
-    encoded = raw.encode("ascii", "surrogateescape")
+    encoded = _as_written(part).encode("ascii", "surrogateescape")
     if str(part.get("content-transfer-encoding", "")).strip().lower() == "quoted-printable":
         return quopri.decodestring(encoded)
     return encoded
@@ -357,14 +374,15 @@ def _is_message(part: Message) -> bool:
 def _walk(part: Message, number: str, out: list[Segment]) -> None:
     """Segments of one MIME part and everything under it. `number` is the part's IMAP number,
     "" for a top-level multipart (whose children are 1, 2, ...)."""
-    payload = part.get_payload()
-    if not isinstance(payload, list):
+    if not part.is_multipart():
         number = number or "1"
         try:
             _leaf(part, number, out)
         except Exception:  # a part too broken to decode: show it as written
-            out.append(Segment(f"part {number}", _unsurrogate(str(payload))))
+            out.append(Segment(f"part {number}", _as_written(part)))
         return
+    payload = part.get_payload()
+    assert isinstance(payload, list)
     if _is_message(part):
         # message/rfc822 (and kin): the payload is the enclosed message(s).
         for index, enclosed in enumerate(payload, start=1):
@@ -388,7 +406,7 @@ def _walk(part: Message, number: str, out: list[Segment]) -> None:
 def _walk_body(msg: Message, number: str, out: list[Segment]) -> None:
     """The body of a top-level or enclosed message: a multipart body's parts are number.1,
     number.2...; a single-part body is part number.1 (IMAP), or part 1 at the top."""
-    if isinstance(msg.get_payload(), list) and not _is_message(msg):
+    if msg.is_multipart() and not _is_message(msg):
         _walk(msg, number, out)
     else:
         _walk(msg, f"{number}.1" if number else "1", out)

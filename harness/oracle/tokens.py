@@ -172,11 +172,11 @@ class TokenIndex:
                 continue
             length = len(text)
             location = segment.location
-            for last, slot in self._automaton.iter(text):
-                end = last + 1
-                start = end - lengths[slot]
-                if not _bounded(text, start, end, length, shapes[slot]):
-                    continue
+            for start, end, slot in _leftmost_longest(
+                (end - lengths[slot], end, slot)
+                for end, slot in ((last + 1, slot) for last, slot in self._automaton.iter(text))
+                if _bounded(text, end - lengths[slot], end, length, shapes[slot])
+            ):
                 for which, table in owner_tables:
                     owners = table[slot]
                     if owners is None or (slot, which, location) in seen:
@@ -192,6 +192,20 @@ class TokenIndex:
                         )
                     )
         return hits
+
+
+def _leftmost_longest(matches: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Read matches leftmost-longest, without overlaps, as a reader would: in "Mary Ann Lee"
+    the name is Mary Ann Lee's, not also Ann Lee's; in "Dear Van Huy Mai, Xuan Vu Hoang" the
+    "Mai, Xuan" that spans the comma is nobody's name."""
+    kept: list[tuple[int, int, int]] = []
+    reach = 0
+    for match in sorted(matches, key=lambda m: (m[0], -m[1])):
+        if match[0] < reach:
+            continue
+        kept.append(match)
+        reach = match[1]
+    return kept
 
 
 def _bounded(text: str, start: int, end: int, length: int, shape: int) -> bool:

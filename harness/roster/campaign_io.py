@@ -1,8 +1,8 @@
 """Campaign files: the same fields as the cmd contract's campaign.json, plus who is selected.
 
-    {"id": "tdap-2026", "kind": "vaccine", "from": "nurse@district.example.org",
-     "subject": "...", "text": "...", "html": "...",           (html optional)
-     "selects_on": "vaccines_missing"}                         (or "students": ["S-...", ...])
+{"id": "tdap-2026", "kind": "vaccine", "from": "nurse@district.example.org",
+ "subject": "...", "text": "...", "html": "...",           (html optional)
+ "selects_on": "vaccines_missing"}                         (or "students": ["S-...", ...])
 """
 
 from __future__ import annotations
@@ -80,9 +80,7 @@ def load_campaign(path: Path, roster: Roster) -> Campaign:
 
 def _kind_field(path: Path, kind: str) -> str:
     if kind not in CAMPAIGN_KINDS:
-        raise CampaignError(
-            f"{path}: kind {kind!r} is not built in; give selects_on or students"
-        )
+        raise CampaignError(f"{path}: kind {kind!r} is not built in; give selects_on or students")
     return CAMPAIGN_KINDS[kind].selects_on
 
 

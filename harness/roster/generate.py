@@ -247,7 +247,8 @@ class _Builder:
         # names drawn for it rarely collide however large the roster (about three persons
         # carry a family name each time it is drawn).
         self.capacity = {
-            locale: max(2, min(len(p.female), len(p.male)) // _CROWD) for locale, p in self.pools.items()
+            locale: max(2, min(len(p.female), len(p.male)) // _CROWD)
+            for locale, p in self.pools.items()
         }
         self.students: list[Student] = []
         self.contacts: list[Contact] = []
@@ -308,6 +309,8 @@ class _Builder:
 
     def double(self, last: _Name, locale: str) -> _Name:
         second = self.pick(self.pools[locale].last)
+        while second.key in last.key.split():
+            second = self.pick(self.pools[self.pick(self.any_locale)].last)
         return _join(last, second, " " if locale in ("es_MX", "pt_BR") else "-")
 
     def last_name(self, locale: str) -> _Name:
@@ -482,13 +485,11 @@ class _Builder:
             last = family if random() < keep else self.last_name(locale)
             email: str | bool = random() < (0.6 if role in ("grandparent", "other") else 0.9)
             if shared_mailbox and index == 0:
-                mailbox = email = self.email(f"{family.ascii[:20]}.family")
+                mailbox = email = self.email(f"{last.ascii[:20]}.family")
             elif shared_mailbox and index == 1:
                 email = _other_case(mailbox) if random() < 0.5 else mailbox
             contact = self.contact(locale, female, last, email)
             members.append((contact, role))
-            if role in ("mother", "father") and random() < 0.05:
-                self.reusable.append(contact)
         grades = self.grades(size)
         schools = self.household_schools()
         kids: list[Student] = []
@@ -508,9 +509,13 @@ class _Builder:
         if self.reusable and len(members) < 4 and random() < 0.02:
             # A step-family: a parent of an earlier household is linked to these children too.
             contact = self.pick(self.reusable)
-            role = self.pick(("stepparent", "father", "other"))
+            role = self.pick(("stepparent", "stepparent", "other"))
             for kid in kids:
                 self.link(kid, contact, role, random() >= 0.05, random() < 0.05)
+        # Only now, so a household never meets its own parents as a step-family.
+        for contact, role in members:
+            if role in ("mother", "father") and random() < 0.05:
+                self.reusable.append(contact)
 
     def non_ascii_family(self) -> tuple[str, _Name]:
         candidates = [

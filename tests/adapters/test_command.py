@@ -295,11 +295,12 @@ def test_timeout_kills_the_whole_group(
     elapsed = time.monotonic() - started
     assert str(info.value) == f"adapter {spec} timed out after 1 s"
     assert 1 <= elapsed < 1 + 0.5 + 2
-    pid, child = map(int, pidfile.read_text().split())
+    pid, pgid, child = map(int, pidfile.read_text().split())
     assert child
+    assert pgid != os.getpgid(0)  # the command ran in a process group of its own
     assert not alive(pid)
     assert not alive(child)
-    assert group_gone(os.getpgid(child) if alive(child) else pid)
+    assert group_gone(pgid)
     assert "sleep_sender: sleeping" in info.value.outcome.stdout
 
 

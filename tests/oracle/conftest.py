@@ -84,9 +84,9 @@ def message() -> MakeMessage:
     """message(rcpts, body, to=..., **headers) -> a captured message as the sink records it."""
     seq = count(1)
 
-    def make(rcpts: list[str], body: str, *, to: str | None = None, **headers: str) -> (
-        CapturedMessage
-    ):
+    def make(
+        rcpts: list[str], body: str, *, to: str | None = None, **headers: str
+    ) -> CapturedMessage:
         email = EmailMessage()
         email["From"] = "nurse@district.example.org"
         email["To"] = to if to is not None else ", ".join(rcpts)

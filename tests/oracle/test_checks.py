@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -53,7 +54,9 @@ def test_check_ids_and_severities_are_the_design_table() -> None:
     ]
 
 
-def test_correct_delivery_is_clean(roster: Roster, campaign: Campaign, message: MakeMessage) -> None:
+def test_correct_delivery_is_clean(
+    roster: Roster, campaign: Campaign, message: MakeMessage
+) -> None:
     assert judge(roster, campaign, correct(message)) == []
 
 
@@ -66,8 +69,9 @@ def test_household_digest_is_correct(
 
 
 def test_foreign_student_data(roster: Roster, campaign: Campaign, message: MakeMessage) -> None:
-    leak = message(["rosa@example.org"], f"Dear Rosa Diaz,\n{CARA}\nAlso: {ANN}")
-    found = judge(roster, campaign, [*correct(message), leak])
+    messages = correct(message)
+    messages[3] = message(["rosa@example.org"], f"Dear Rosa Diaz,\n{CARA}\nAlso: {ANN}")
+    found = judge(roster, campaign, messages)
     assert checks(found) == {"foreign-student-data": 1}
     (violation,) = found
     assert violation.recipient == "rosa@example.org"
@@ -96,6 +100,21 @@ def test_restricted_recipient(roster: Roster, campaign: Campaign, message: MakeM
     assert found[0].students == ("S-AAAAAAA1",)
 
 
+def test_restricted_only_contact_gets_one_violation(
+    roster: Roster, campaign: Campaign, message: MakeMessage
+) -> None:
+    # Tom restricted for both children: he is no recipient at all, and Ann's notice reaching
+    # him is one restricted-recipient, not also an unintended one.
+    links = tuple(
+        replace(link, contact_restricted=True) if link.contact_id == "C-TOM" else link
+        for link in roster.links
+    )
+    roster = replace(roster, links=links)
+    messages = [m for m in correct(message) if m.rcpt_tos != ("tom@example.com",)]
+    found = judge(roster, campaign, [*messages, message(["tom@example.com"], ANN)])
+    assert checks(found) == {"restricted-recipient": 1}
+
+
 @pytest.mark.parametrize(
     ("rcpt", "body", "students"),
     [
@@ -122,7 +141,9 @@ def test_unintended_recipient(
 def test_exposed_recipients_in_to(roster: Roster, campaign: Campaign, message: MakeMessage) -> None:
     messages = correct(message)
     messages[3] = message(
-        ["rosa@example.org"], f"Dear Rosa Diaz,\n{CARA}", to="rosa@example.org, Mia Lee <mia@example.com>"
+        ["rosa@example.org"],
+        f"Dear Rosa Diaz,\n{CARA}",
+        to="rosa@example.org, Mia Lee <mia@example.com>",
     )
     found = judge(roster, campaign, messages)
     assert checks(found) == {"exposed-recipients": 1}
@@ -147,7 +168,11 @@ def test_guardians_of_the_same_child_may_see_each_other(
     roster: Roster, campaign: Campaign, message: MakeMessage
 ) -> None:
     messages = correct(message)
-    messages[1] = message(["mia@example.com", "tom@example.com"], f"{BEN}", to="Mia Lee <mia@example.com>, tom@example.com")
+    messages[1] = message(
+        ["mia@example.com", "tom@example.com"],
+        f"{BEN}",
+        to="Mia Lee <mia@example.com>, tom@example.com",
+    )
     assert judge(roster, campaign, [messages[0], messages[1], *messages[3:]]) == []
 
 

@@ -243,7 +243,7 @@ def filename_rfc2231(dirty: bool) -> bytes:
         + b"--b1\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
         + b"Content-Disposition: attachment;\r\n filename*0*=utf-8''"
         + name.encode()
-        + b";\r\n filename*1=\"%20-%20form.pdf\"\r\n\r\n"
+        + b';\r\n filename*1="%20-%20form.pdf"\r\n\r\n'
         + b64(b"%PDF-1.4 \x00\x01\x02 binary")
         + b"--b1--\r\n"
     )
@@ -397,7 +397,6 @@ def test_folded_header_is_unfolded_and_adjacent_words_join() -> None:
         # One character split across two encoded-words still decodes.
         ("=?utf-8?b?Sm9zww==?= =?utf-8?b?qQ==?=", "José"),
         ("=?utf-8*en?q?Ann?=", "Ann"),  # RFC 2231 language tag
-        ("=?utf-8?b?QW5u?=", "Ann"),
         ("=?utf-8?b?QW5u?=", "Ann"),
         ("=?utf-8?b?QW5uIExlZQ?=", "Ann Lee"),  # missing padding
         ("=?no-such-charset?q?Ann?=", "Ann"),

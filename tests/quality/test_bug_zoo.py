@@ -18,8 +18,19 @@ EXPECTED = {name: mutant.catches for name, mutant in MUTANTS.items()}
 def run(tmp_path: Path, adapter: str, students: int, seed: int) -> tuple[int, dict[str, Any]]:
     report_dir = tmp_path / f"{adapter.replace(':', '-')}-{students}-{seed}"
     code = main(
-        ["run", "--adapter", adapter, "--students", str(students), "--seed", str(seed),
-         "--report-dir", str(report_dir), "--grace", "0.05"]
+        [
+            "run",
+            "--adapter",
+            adapter,
+            "--students",
+            str(students),
+            "--seed",
+            str(seed),
+            "--report-dir",
+            str(report_dir),
+            "--grace",
+            "0.05",
+        ]
     )
     return code, json.loads((report_dir / "report.json").read_text())
 

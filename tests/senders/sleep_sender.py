@@ -1,6 +1,6 @@
 """A pipeline that never returns, to exercise the adapter timeout.
 
---pidfile PATH   write "<own pid> <child pid or 0>" to PATH once running
+--pidfile PATH   write "<own pid> <process group> <child pid or 0>" to PATH once running
 --child          start a child that sleeps forever too (it must die with the group)
 --ignore-term    ignore SIGTERM (inherited by the child), so only SIGKILL ends them
 """
@@ -29,7 +29,7 @@ def main() -> None:
         child_pid = subprocess.Popen([sys.executable, "-c", code]).pid
     if args.pidfile:
         with open(args.pidfile + ".tmp", "w") as stream:
-            stream.write(f"{os.getpid()} {child_pid}\n")
+            stream.write(f"{os.getpid()} {os.getpgid(0)} {child_pid}\n")
         os.replace(args.pidfile + ".tmp", args.pidfile)
     print("sleep_sender: sleeping", flush=True)
     while True:

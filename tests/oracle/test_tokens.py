@@ -1,0 +1,256 @@
+"""Token detection: normalization, word boundaries, ambiguity, deduplication."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.oracle.decode import Segment
+from harness.oracle.normalize import normalize
+from harness.oracle.tokens import CONTEXT, Hit, TokenIndex, contact_tokens, student_tokens
+from harness.roster.model import Contact, Roster, Student
+
+JOSE = "S-7Q3K9X2M"
+
+
+def student(sid: str, first: str, last: str) -> Student:
+    return Student(sid, first, last, 5, "Maple Grove Elementary", "2015-04-01", {})
+
+
+ROSTER = Roster(
+    students=(
+        student(JOSE, "José", "Núñez"),
+        student("S-ANNLEE01", "Ann", "Lee"),
+        student("S-ANNLEE02", "Ann", "Lee"),  # same full name: ambiguous
+        student("S-OBRIEN01", "Liam", "O'Brien"),
+        student("S-NONAME01", "", "Madonna"),  # a lone name identifies nobody
+    ),
+    contacts=(
+        Contact("C-JO", "Jo", "Núñez", "jo@example.com"),
+        Contact("C-ANN", "Ann", "Lee", "ann.lee@example.org"),  # a parent named like a child
+        Contact("C-GUS", "Gus", "Kim", "kims@example.com"),
+        Contact("C-HANA", "Hana", "Kim", " KIMS@Example.com "),  # one mailbox, two contacts
+        Contact("C-NOMAIL", "Luis", "Diaz", None),
+    ),
+    links=(),
+)
+INDEX = TokenIndex.build(ROSTER)
+
+
+def scan(text: str, location: str = "part 1 text/plain") -> list[Hit]:
+    return INDEX.scan([Segment(location, text)])
+
+
+def ids(text: str) -> set[str]:
+    return {subject for hit in scan(text) for subject in hit.subject_ids}
+
+
+# ------------------------------------------------------------------------------ normalize
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("José Núñez", "jose nunez"),
+        ("JOSE  NUNEZ", "jose nunez"),
+        ("Jo\u00adsé\u200b Nú\u200cñ\u200dez\u2060\ufeff", "jose nunez"),
+        ("Jose\u00a0\r\n\t Nunez ", "jose nunez"),  # NBSP, line breaks, tabs
+        ("Jose\u0301", "jose"),  # a combining accent
+        ("\uff2a\uff2f\uff33\uff25", "jose"),  # full-width (NFKC)
+        ("Straße", "strasse"),  # casefold
+        ("İlkay Søren Łukasz", "ilkay soren lukasz"),
+        ("S\u20117Q3K9X2M", "s-7q3k9x2m"),  # a non-breaking hyphen
+        ("O\u2019Brien", "o'brien"),  # a typographic apostrophe
+        ("", ""),
+        (" \u200b ", ""),
+    ],
+)
+def test_normalize(text: str, normalized: str) -> None:
+    assert normalize(text) == normalized
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_normalize_is_idempotent(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+    assert once == once.strip()
+    assert "  " not in once
+
+
+# ------------------------------------------------------------------------------- tokens
+
+
+def test_student_and_contact_tokens() -> None:
+    assert student_tokens(ROSTER.students[0]) == {
+        "s-7q3k9x2m",
+        "jose nunez",
+        "nunez, jose",
+        "nunez,jose",
+        "nunez jose",
+    }
+    assert contact_tokens(ROSTER.contacts[3]) == {"hana kim", "kim, hana", "kims@example.com"}
+    assert contact_tokens(ROSTER.contacts[4]) == {"luis diaz", "diaz, luis"}  # no email
+    assert student_tokens(ROSTER.students[4]) == {"s-noname01"}  # no full name
+
+
+def test_index_size_and_membership() -> None:
+    assert "JOSÉ NÚÑEZ" in INDEX
+    assert "kims@EXAMPLE.com" in INDEX
+    assert "Madonna" not in INDEX
+    assert len(INDEX) == len(
+        set().union(*map(student_tokens, ROSTER.students), *map(contact_tokens, ROSTER.contacts))
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dear family of José Núñez,",
+        "JOSE NUNEZ",
+        "jose nunez",
+        "Núñez, José",
+        "NUNEZ,JOSE",
+        "Nunez Jose",
+        "Jo\u00adsé\u200b Nú\u00adñez",  # soft hyphens and a zero-width space
+        "José\n   Núñez",  # wrapped across lines
+        "José Núñez's record",
+        "(José Núñez)",
+        "Student S-7Q3K9X2M:",
+        "s-7q3k9x2m",
+        "https://portal.example.org/?id=S-7Q3K9X2M&x=1",
+        "S-7Q3K9X2M_report.csv",
+    ],
+)
+def test_student_found(text: str) -> None:
+    assert ids(text) == {JOSE}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jo@example.com",
+        "Reply to JO@EXAMPLE.COM.",
+        "<jo@example.com>",
+        "mailto:jo@example.com?subject=x",
+        '"jo@example.com",',
+    ],
+)
+def test_contact_email_found(text: str) -> None:
+    assert ids(text) == {"C-JO"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Joann Leeds",  # "Ann Lee" inside longer words
+        "Mary-Ann Lee-Smith",  # ... or inside hyphenated names
+        "Leann Lee",
+        "Ann Leeds",
+        "SAnn Lee",
+        "mojo@example.com",  # "jo@" inside a longer local part
+        "x.jo@example.com",
+        "x+jo@example.com",
+        "x-jo@example.com",
+        "jo@example.com.au",  # ... or a longer domain
+        "jo@example.community",
+        "jo@example.com-mail.org",
+        "S-7Q3K9X2M0",  # a longer id
+        "XS-7Q3K9X2M",
+        "José Núñez-Garcia",
+        "Madonna",
+        "Ann",
+        "Lee",
+    ],
+)
+def test_word_boundaries(text: str) -> None:
+    assert ids(text) == set()
+
+
+def test_same_full_name_is_one_hit_naming_both() -> None:
+    hits = [h for h in scan("Records for LEE, Ann") if h.kind == "student"]
+    assert len(hits) == 1
+    assert hits[0].subject_ids == {"S-ANNLEE01", "S-ANNLEE02"}
+    assert hits[0].token == "lee, ann"
+
+
+def test_a_student_and_a_contact_with_one_name_stay_apart() -> None:
+    hits = scan("Ann Lee")
+    assert {(h.kind, h.subject_ids) for h in hits} == {
+        ("student", frozenset({"S-ANNLEE01", "S-ANNLEE02"})),
+        ("contact", frozenset({"C-ANN"})),
+    }
+
+
+def test_two_contacts_on_one_mailbox_are_one_hit() -> None:
+    hits = scan("To: kims@example.com")
+    assert [(h.kind, h.subject_ids, h.token) for h in hits] == [
+        ("contact", frozenset({"C-GUS", "C-HANA"}), "kims@example.com")
+    ]
+
+
+def test_hits_are_deduplicated_per_location() -> None:
+    text = "José Núñez and José Núñez and again JOSE NUNEZ"
+    hits = INDEX.scan([Segment("header:Subject", text), Segment("part 1 text/plain", text)])
+    assert [(h.token, h.location) for h in hits] == [
+        ("jose nunez", "header:Subject"),
+        ("jose nunez", "part 1 text/plain"),
+    ]
+
+
+def test_hits_come_in_order_with_context() -> None:
+    filler = "x" * 100
+    hits = scan(f"{filler} S-7Q3K9X2M {filler} jo@example.com", location="header:To")
+    assert [(h.kind, h.token) for h in hits] == [
+        ("student", "s-7q3k9x2m"),
+        ("contact", "jo@example.com"),
+    ]
+    first = hits[0]
+    assert first.location == "header:To"
+    assert first.context == f"{'x' * (CONTEXT - 1)} s-7q3k9x2m {'x' * (CONTEXT - 1)}"
+    assert hits[1].context.endswith("jo@example.com")
+
+
+def test_an_empty_roster_finds_nothing() -> None:
+    empty = TokenIndex.build(Roster((), (), ()))
+    assert len(empty) == 0
+    assert empty.scan([Segment("header:To", "José Núñez S-7Q3K9X2M")]) == []
+
+
+def test_empty_and_blank_segments() -> None:
+    assert INDEX.scan([]) == []
+    assert INDEX.scan([Segment("header:To", ""), Segment("header:Cc", " \u200b\n")]) == []
+
+
+# ------------------------------------------------------------------------------ overlaps
+
+OVERLAP = TokenIndex.build(
+    Roster(
+        students=(student("S-LANVU001", "Lan", "Vu"), student("S-XUANHO01", "Xuan Vu", "Hoang")),
+        contacts=(
+            Contact("C-TRI", "Tri Lan", "Vu", "tri@example.com"),
+            Contact("C-VHM", "Van Huy", "Mai", "vhm@example.com"),
+            Contact("C-XM", "Xuan", "Mai", "xm@example.com"),
+        ),
+        links=(),
+    )
+)
+
+
+def overlap_ids(text: str) -> set[str]:
+    return {s for hit in OVERLAP.scan([Segment("body", text)]) for s in hit.subject_ids}
+
+
+def test_a_name_inside_a_longer_name_is_the_longer_ones() -> None:
+    assert overlap_ids("Dear Tri Lan Vu,") == {"C-TRI"}
+    assert overlap_ids("About Lan Vu.") == {"S-LANVU001"}
+
+
+def test_a_name_spanning_the_comma_after_a_greeting_is_nobodys() -> None:
+    # "Mai, Xuan" (Last, First of contact C-XM) spans the greeting's comma.
+    assert overlap_ids("Dear Van Huy Mai,\n\nXuan Vu Hoang is missing Tdap") == {
+        "C-VHM",
+        "S-XUANHO01",
+    }
+    assert overlap_ids("Cc: Mai, Xuan") == {"C-XM"}
