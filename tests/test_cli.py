@@ -218,6 +218,8 @@ def test_cmd_that_crashes(tmp_path: Path) -> None:
     assert_one_line_error(result, "status 3")
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["verdict"] == "error"
+    assert report["adapter"]["exit_code"] == 3
+    assert report["adapter"]["stderr"]
 
 
 def test_cmd_that_times_out(tmp_path: Path) -> None:

@@ -32,7 +32,10 @@ class AdapterOutcome:
 
 
 class Adapter(Protocol):
-    spec: str
+    @property
+    def spec(self) -> str:
+        """The --adapter string this adapter was made from."""
+        ...
 
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
         """Send the campaign through the pipeline to `smtp`; raise AdapterError on failure."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from harness.adapters.base import AdapterOutcome, SmtpTarget
-from harness.errors import AdapterError
+from harness.errors import AdapterError, CampaignError
 from harness.roster.campaign import Campaign
 from harness.roster.io import save_roster
 from harness.roster.model import Roster
@@ -156,7 +156,11 @@ def write_input_dir(directory: Path, roster: Roster, campaign: Campaign) -> None
         writer = csv.writer(stream)
         writer.writerow(NOTICES_HEADER)
         for student_id in campaign.selected:
-            student = roster.student_by_id[student_id]
+            student = roster.student_by_id.get(student_id)
+            if student is None:
+                raise CampaignError(
+                    f"campaign {campaign.id} selects {student_id}, who is not on the roster"
+                )
             writer.writerow(
                 (
                     student.id,

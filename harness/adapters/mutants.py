@@ -42,7 +42,7 @@ class Mutant:
 
 
 def _every_recipient(plan: Plan) -> list[Contact]:
-    chosen = {}
+    chosen: dict[str, Contact] = {}
     for student_id, addresses in plan.recipients.items():
         for address in addresses:
             chosen.setdefault(address, greeted_contact(plan.roster, student_id, address))

@@ -43,7 +43,7 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(
         "unintended-recipient",
         "major",
-        "a copy reaches an address that is no recipient, or concerns a linked student it should not",
+        "a copy reaches an address that is no recipient, or concerns a linked student it must not",
     ),
     CheckSpec("missing-notice", "minor", "a recipient got no copy about a student it must hear of"),
     CheckSpec("duplicate-notice", "minor", "a recipient got more than one copy about a student"),

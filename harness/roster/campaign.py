@@ -110,8 +110,7 @@ CAMPAIGN_KINDS: dict[str, CampaignKind] = {
             name="vaccine",
             selects_on="vaccines_missing",
             subject="Immunization records needed for {student_first_name} {student_last_name}",
-            text=_GREETING
-            + "Our records show that {student_first_name} {student_last_name} "
+            text=_GREETING + "Our records show that {student_first_name} {student_last_name} "
             "(student {student_id}, grade {grade}) is missing: {detail}.\n"
             "Please send an updated immunization record before the deadline." + _SIGNATURE,
             html="<p>Dear {contact_first_name} {contact_last_name},</p>"

@@ -34,7 +34,9 @@ tells them apart.
 Speed. Faker is called only to draw pools of a few hundred names per locale and per seed;
 every record combines pool entries with one `random.Random(seed)`. Full names are unique
 across all persons after folding (case, diacritics, punctuation), and no person's
-"Last First" equals another's "First Last": one set of folded keys holds both orders.
+"Last First" equals another's "First Last" (see `_Builder.claim`). A family name drawn
+often is combined with a second one ("Nguyen-Schmidt", "García López"), so that a district
+of 600,000 students still finds unused first names at the first draw or so.
 """
 
 from __future__ import annotations
@@ -115,11 +117,12 @@ _FOLD_EXTRA = str.maketrans(
 def fold_name(text: str) -> str:
     """Lower-case ASCII words: case, diacritics and punctuation folded away.
 
-    Stricter than casefold plus NFKD: "Łukasz O'Brien-Nguyễn" -> "lukasz o brien nguyen".
+    Stricter than casefold plus NFKD, and word by word: "Łukasz O'Brien-Nguyễn" ->
+    "lukasz obriennguyen". Two names equal after casefold and NFKD fold equal here.
     """
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD_EXTRA))
     kept = "".join(
-        ch if ch.isascii() and ch.isalnum() else " "
+        ch if ch.isspace() or (ch.isascii() and ch.isalnum()) else ""
         for ch in decomposed
         if not unicodedata.combining(ch)
     )
@@ -130,16 +133,28 @@ class _Name(NamedTuple):
     text: str  # as displayed: "Hernández"
     key: str  # folded words: "hernandez"
     ascii: str  # letters for an email local part: "hernandez"
+    single: bool  # the key is one word
 
 
 def _name(text: str) -> _Name:
     key = fold_name(text)
-    return _Name(text, key, key.replace(" ", ""))
+    return _Name(text, key, key.replace(" ", ""), " " not in key)
 
 
 def _join(first: _Name, second: _Name, sep: str) -> _Name:
+    """A double name: "García López" (two words) or "Nguyen-Schmidt" (one word)."""
+    if sep == " ":
+        return _Name(
+            f"{first.text} {second.text}",
+            f"{first.key} {second.key}",
+            first.ascii + second.ascii,
+            False,
+        )
     return _Name(
-        first.text + sep + second.text, f"{first.key} {second.key}", first.ascii + second.ascii
+        first.text + sep + second.text,
+        first.key + second.key,
+        first.ascii + second.ascii,
+        first.single and second.single,
     )
 
 
@@ -253,7 +268,8 @@ class _Builder:
         self.students: list[Student] = []
         self.contacts: list[Contact] = []
         self.links: list[Link] = []
-        self.taken_names: set[str] = set()
+        self.taken_pairs: set[str] = set()  # names of two one-word parts, see claim()
+        self.taken_long: set[str] = set()  # both orders of every other name
         self.load: dict[str, int] = {}
         self.taken_ids: set[str] = set()
         self.taken_emails: set[str] = set()
@@ -266,8 +282,21 @@ class _Builder:
     # -- names, ids, emails ------------------------------------------------------------
 
     def claim(self, first: _Name, last: _Name) -> bool:
-        """Take a full name unless it, or its reversal, is another person's in either order."""
-        taken = self.taken_names
+        """Take a full name unless its "First Last" or "Last First" is another person's.
+
+        Two one-word parts: both orders are one unordered pair, so one canonical key is
+        checked. Otherwise the words may split differently ("Ana Quintero" "Parra" against
+        "Ana" "Quintero Parra"), so both orders are checked as strings, against the names
+        with as many words: only those of other persons with a name of several words.
+        """
+        if first.single and last.single:
+            a, b = first.key, last.key
+            pair = f"{a} {b}" if a <= b else f"{b} {a}"
+            if pair in self.taken_pairs:
+                return False
+            self.taken_pairs.add(pair)
+            return True
+        taken = self.taken_long
         forward = f"{first.key} {last.key}"
         if forward in taken:
             return False
@@ -281,7 +310,7 @@ class _Builder:
     def person(self, locale: str, female: bool, last: _Name) -> tuple[_Name, _Name]:
         """A unique (first, last): a first name of the locale, of any locale, or a double name."""
         random = self.random
-        taken = self.taken_names
+        claim = self.claim
         pools = self.pools[locale]
         pool = pools.female if female else pools.male
         for attempt in range(12):
@@ -289,22 +318,14 @@ class _Builder:
                 pools = self.pools[self.pick(self.any_locale)]
                 pool = pools.female if female else pools.male
             first = pool[int(random() * len(pool))]
-            # Inlined claim(): this loop is most of the name work of a large roster.
-            forward = f"{first.key} {last.key}"
-            if forward in taken:
-                continue
-            backward = f"{last.key} {first.key}"
-            if backward in taken:
-                continue
-            taken.add(forward)
-            taken.add(backward)
-            return first, last
+            if claim(first, last):
+                return first, last
         while True:
             double = self.double(last, self.pick(self.any_locale))
             pools = self.pools[self.pick(self.any_locale)]
             pool = pools.female if female else pools.male
             first = pool[int(random() * len(pool))]
-            if self.claim(first, double):
+            if claim(first, double):
                 return first, double
 
     def double(self, last: _Name, locale: str) -> _Name:

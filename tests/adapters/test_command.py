@@ -24,7 +24,7 @@ from harness.errors import AdapterError
 from harness.oracle.plan import Plan
 from harness.roster.campaign import Campaign, build_campaign
 from harness.roster.generate import generate_roster
-from harness.roster.io import roster_to_dict
+from harness.roster.io import load_roster, roster_to_dict
 from harness.roster.model import Contact, Link, Roster, Student, normalize_address
 from harness.sink.server import CaptureSink
 
@@ -152,6 +152,7 @@ def test_input_dir_holds_exactly_the_contract(tmp_path: Path) -> None:
 
     saved = json.loads((input_dir / "roster.json").read_text(encoding="utf-8"))
     assert saved == json.loads(json.dumps(roster_to_dict(roster)))
+    assert load_roster(input_dir / "roster.json") == roster
 
     # The temporary input dir is gone once the command returns.
     assert env["MAILHARNESS_INPUT_DIR"]

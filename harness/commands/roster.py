@@ -1,0 +1,31 @@
+"""`mailharness roster generate`: write a synthetic roster."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.commands.options import EXIT_PASS, Verbs, positive_int
+
+
+def register(verbs: Verbs) -> None:
+    parser = verbs.add_parser("roster", help="generate rosters")
+    roster_verbs = parser.add_subparsers(dest="roster_verb", required=True)
+    generate = roster_verbs.add_parser("generate", help="write a synthetic roster")
+    generate.add_argument("--students", type=positive_int, default=300)
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--out", type=Path, required=True)
+    generate.set_defaults(execute=execute_generate)
+
+
+def execute_generate(args: argparse.Namespace) -> int:
+    from harness.roster.generate import generate_roster
+    from harness.roster.io import save_roster
+
+    roster = generate_roster(args.students, args.seed)
+    save_roster(roster, args.out)
+    print(
+        f"wrote {args.out}: {len(roster.students)} students, {len(roster.contacts)} contacts, "
+        f"{len(roster.links)} links"
+    )
+    return EXIT_PASS
