@@ -30,6 +30,7 @@ class CaptureHandler:
         self._cond = threading.Condition(threading.Lock())
         self._messages: list[CapturedMessage] = []
         self._seq = 0
+        self._copies = 0
         self._connections_seen = 0
         self._open_sessions = 0
         self._last_activity = time.monotonic()
@@ -74,6 +75,7 @@ class CaptureHandler:
         raw = envelope.original_content
         with self._cond:
             self._seq += 1
+            self._copies += len(envelope.rcpt_tos)
             self._messages.append(
                 CapturedMessage(
                     seq=self._seq,
@@ -100,6 +102,11 @@ class CaptureHandler:
             return self._connections_seen
 
     @property
+    def copies_captured(self) -> int:
+        """Copies (message x envelope recipient) recorded since the last clear."""
+        return self._copies  # one int read: no lock needed for a progress display
+
+    @property
     def open_sessions(self) -> int:
         with self._cond:
             return self._open_sessions
@@ -109,6 +116,7 @@ class CaptureHandler:
         with self._cond:
             self._messages.clear()
             self._seq = 0
+            self._copies = 0
             self._connections_seen = 0
             self._touch()
 

@@ -304,6 +304,11 @@ class CaptureSink:
         return self._handler.connections_seen
 
     @property
+    def copies_captured(self) -> int:
+        """Copies recorded since the last clear: cheap, for a progress display."""
+        return self._handler.copies_captured
+
+    @property
     def open_sessions(self) -> int:
         return self._handler.open_sessions
 

@@ -254,3 +254,98 @@ def test_a_name_spanning_the_comma_after_a_greeting_is_nobodys() -> None:
         "S-XUANHO01",
     }
     assert overlap_ids("Cc: Mai, Xuan") == {"C-XM"}
+
+
+# ------------------------------------------------------------------- the word encoding
+
+
+def _naive_scan(text: str) -> list[tuple[str, str]]:
+    """The definition the automaton implements: every token found by str.find on
+    normalized text, kept when no word character or glue touches it, leftmost-longest."""
+    from harness.oracle import tokens as t
+
+    text = normalize(text)
+    owners: dict[str, set[str]] = {}
+    for person in ROSTER.students:
+        for token in student_tokens(person):
+            owners.setdefault(token, set()).add(person.id)
+    for contact in ROSTER.contacts:
+        for token in contact_tokens(contact):
+            owners.setdefault(token, set()).add(contact.id)
+
+    def whole(start: int, end: int, shape: int) -> bool:
+        if start > 0:
+            before = text[start - 1]
+            if t._is_word_char(before) or before in t._GLUE_BEFORE[shape]:
+                return False
+        if end < len(text):
+            after = text[end]
+            if t._is_word_char(after) or after in t._GLUE_AFTER[shape]:
+                return False
+            if shape == t._EMAIL and after == "." and end + 1 < len(text):
+                return not t._is_word_char(text[end + 1])
+        return True
+
+    matches = []
+    for token in owners:
+        start = text.find(token)
+        while start >= 0:
+            if whole(start, start + len(token), t._shape(token)):
+                matches.append((start, start + len(token), token))
+            start = text.find(token, start + 1)
+    return sorted(
+        (token, subject)
+        for _, _, token in t._leftmost_longest(matches)
+        for subject in owners[token]
+    )
+
+
+_TOKENS = sorted(
+    set().union(*map(student_tokens, ROSTER.students), *map(contact_tokens, ROSTER.contacts))
+)
+_PIECES = st.one_of(
+    st.sampled_from(_TOKENS).map(str.upper) | st.sampled_from(_TOKENS),
+    st.sampled_from(["Ann", "Lee", "Jo", "Kim", "O'Brien", "example.com", "x", "ö", "2"]),
+    st.sampled_from([" ", ", ", ",", "-", ".", "_", "@", "+", "%", "'", "\n", "山", "\U000f0101"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=14))
+def test_scan_finds_what_the_definition_finds(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    found = sorted((hit.token, s) for hit in scan(text) for s in hit.subject_ids)
+    assert sorted(set(found)) == sorted(set(_naive_scan(text)))
+
+
+def test_words_are_runs_of_word_characters() -> None:
+    from harness.oracle import tokens as t
+
+    disagree = [
+        hex(cp)
+        for cp in range(0x110000)
+        if bool(t._WORDS.fullmatch(chr(cp))) != t._is_word_char(chr(cp))
+    ]
+    assert disagree == []
+
+
+def test_hits_report_text_positions_around_words_and_codes() -> None:
+    hits = scan("山田 x José Núñez\U000f0101 and jo@example.com!")
+    assert [(h.token, h.context) for h in hits] == [
+        ("jose nunez", "山田 x jose nunez\U000f0101 and jo@example.com!"),
+        ("jo@example.com", "山田 x jose nunez\U000f0101 and jo@example.com!"),
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_index_holds_exactly_the_tokens_of_every_person(seed: int) -> None:
+    from harness.roster.generate import generate_roster
+
+    roster = generate_roster(300, seed)
+    index = TokenIndex.build(roster)
+    tokens = set().union(*map(student_tokens, roster.students), *map(contact_tokens, roster.contacts))
+    assert len(index) == len(tokens)
+    assert all(token in index for token in tokens)
+    for person in roster.students[::7]:
+        found = index.scan([Segment("body", f"{person.id}: {person.last_name}, {person.first_name}")])
+        assert {s for hit in found for s in hit.subject_ids} == {person.id}
