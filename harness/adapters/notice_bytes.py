@@ -12,7 +12,7 @@ import binascii
 import itertools
 import os
 from email.header import Header
-from email.utils import formataddr
+from email.utils import formataddr, parseaddr
 
 from harness.roster.campaign import Campaign, notice_fields, render
 from harness.roster.model import Contact, Student
@@ -33,16 +33,25 @@ def _header_value(value: str) -> str:
     value = _one_line(value)
     if value.isascii():
         return value
-    return Header(value, "utf-8").encode()
+    return Header(value, "utf-8").encode(linesep="\r\n")
 
 
 def _address(contact: Contact) -> str:
     return formataddr((_one_line(contact.full_name), contact.email or ""), charset="utf-8")
 
 
+def _sender(sender: str) -> str:
+    sender = _one_line(sender)
+    if sender.isascii():
+        return sender
+    return formataddr(parseaddr(sender), charset="utf-8")
+
+
 def _text_part(text: str, subtype: str) -> bytes:
-    data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
-    body = binascii.b2a_qp(data, istext=True)
+    data = text.replace("\r\n", "\n").encode("utf-8")
+    if not data.endswith(b"\n"):
+        data += b"\n"  # as EmailMessage.set_content ends every text part
+    body = binascii.b2a_qp(data, istext=True).replace(b"\n", _CRLF)  # soft breaks too
     return (
         f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
@@ -52,10 +61,14 @@ def _text_part(text: str, subtype: str) -> bytes:
 def _attachment_part(content_type: str, filename: str, data: bytes) -> bytes:
     name = _header_value(filename).replace('"', "")
     return (
-        f"Content-Type: {content_type}\r\n"
-        "Content-Transfer-Encoding: base64\r\n"
-        f'Content-Disposition: attachment; filename="{name}"\r\n\r\n'
-    ).encode() + binascii.b2a_base64(data).replace(b"\n", b"") + _CRLF
+        (
+            f"Content-Type: {content_type}\r\n"
+            "Content-Transfer-Encoding: base64\r\n"
+            f'Content-Disposition: attachment; filename="{name}"\r\n\r\n'
+        ).encode()
+        + binascii.b2a_base64(data).replace(b"\n", b"")
+        + _CRLF
+    )
 
 
 def _multipart(subtype: str, parts: list[bytes]) -> bytes:
@@ -71,7 +84,7 @@ def notice_bytes(campaign: Campaign, student: Student, contact: Contact) -> byte
     fields = notice_fields(campaign, student, contact)
     message_id = f"<{os.getpid()}.{next(_MESSAGE_IDS)}@{_ID_DOMAIN}>"
     headers = (
-        f"From: {_header_value(campaign.sender)}\r\n"
+        f"From: {_sender(campaign.sender)}\r\n"
         f"To: {_address(contact)}\r\n"
         f"Subject: {_header_value(render(campaign.subject, fields))}\r\n"
         f"Message-ID: {message_id}\r\n"

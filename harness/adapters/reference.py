@@ -31,7 +31,11 @@ def reference_transactions(plan: Plan) -> Iterator[tuple[str, str, bytes]]:
         student = roster.student_by_id[student_id]
         for address in sorted(plan.recipients[student_id]):
             contact = greeted_contact(roster, student_id, address)
-            yield campaign.sender, contact.email or address, notice_bytes(campaign, student, contact)
+            yield (
+                campaign.sender,
+                contact.email or address,
+                notice_bytes(campaign, student, contact),
+            )
 
 
 def send_concurrently(
@@ -76,7 +80,5 @@ class ReferenceAdapter:
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
         plan = Plan(roster, campaign)
         wanted = 1 + plan.expected_copies // _PER_CONNECTION
-        send_concurrently(
-            smtp, reference_transactions(plan), max(1, min(self.connections, wanted))
-        )
+        send_concurrently(smtp, reference_transactions(plan), max(1, min(self.connections, wanted)))
         return AdapterOutcome(spec=self.spec)

@@ -17,6 +17,7 @@ from harness.commands.options import (
     load_or_generate,
 )
 from harness.errors import HarnessError
+from harness.progress import Progress
 
 
 def register(verbs: Verbs) -> None:
@@ -27,17 +28,40 @@ def register(verbs: Verbs) -> None:
         "--campaign", default="vaccine", help="a campaign kind or a campaign .json file"
     )
     parser.add_argument("--report-dir", type=Path, default=Path("reports/run"))
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress display (it shows only on a terminal)"
+    )
     add_sink_options(parser)
     parser.set_defaults(execute=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
+    import time
+
+    from harness.measure import peak_rss_mib
+    from harness.progress import progress_display
     from harness.report.terminal import summary_lines
 
-    choice = load_or_generate(args)
-    report = run_and_report(args, choice, args.adapter, args.campaign, args.report_dir)
+    progress = progress_display(quiet=args.quiet)
+    try:
+        started = time.perf_counter()
+        progress.start("generation")
+        choice = load_or_generate(args)
+        progress.finish("generation")
+        generated = time.perf_counter() - started
+        report = run_and_report(
+            args, choice, args.adapter, args.campaign, args.report_dir, progress=progress
+        )
+    finally:
+        progress.close()
     for line in summary_lines(report):
         print(line)
+    stages = {"generation": generated, **report.get("timings", {})}
+    print(
+        "stages: "
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items())
+        + f"; peak memory {peak_rss_mib():,.0f} MiB"
+    )
     print(f"report: {args.report_dir / 'report.json'}")
     return EXIT_PASS if report["verdict"] == "pass" else EXIT_VIOLATIONS
 
@@ -49,7 +73,12 @@ def reproduce_command(spec: str, choice: RosterChoice, campaign: str) -> str:
 
 
 def run_and_report(
-    args: argparse.Namespace, choice: RosterChoice, spec: str, kind: str, report_dir: Path
+    args: argparse.Namespace,
+    choice: RosterChoice,
+    spec: str,
+    kind: str,
+    report_dir: Path,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """One run in a fresh sink; report.json written (also when the run failed to look)."""
     from harness.adapters.command import CommandError
@@ -69,7 +98,9 @@ def run_and_report(
     }
     try:
         with CaptureSink(args.host, args.port) as sink:
-            result = run_once(choice.roster, campaign, adapter, sink, grace=args.grace)
+            result = run_once(
+                choice.roster, campaign, adapter, sink, grace=args.grace, progress=progress
+            )
     except HarnessError as exc:
         failed: dict[str, Any] = {"verdict": "error", "error": str(exc), "run": run_info}
         if isinstance(exc, CommandError):

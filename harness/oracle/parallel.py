@@ -41,7 +41,9 @@ class JudgeShare:
 
     @classmethod
     def of(cls, judge: Judge) -> JudgeShare:
-        return cls(judge.violations, judge.delivered, judge.copies, judge.messages, judge.recipients)
+        return cls(
+            judge.violations, judge.delivered, judge.copies, judge.messages, judge.recipients
+        )
 
     def merge_into(self, judge: Judge) -> None:
         judge.violations.extend(self.violations)

@@ -148,9 +148,16 @@ class TokenIndex:
             slot = index._encoded_slot(encoded, shape)
             table[slot] = _add_owner(table[slot], owner)
 
+        persons: Iterable[Student | Contact] = itertools.chain(roster.students, roster.contacts)
+        for person in persons:  # names first: they get the short codes
+            name(person.first_name)
+            name(person.last_name)
         students, contacts = index._students, index._contacts
         for student in roster.students:
-            (first, first_code), (last, last_code) = name(student.first_name), name(student.last_name)
+            (first, first_code), (last, last_code) = (
+                name(student.first_name),
+                name(student.last_name),
+            )
             if first and last:
                 shape = _shape(f"{first} {last}")
                 for full in (
@@ -164,7 +171,10 @@ class TokenIndex:
             if student_id:
                 add(encode(student_id), _shape(student_id), students, student.id)
         for contact in roster.contacts:
-            (first, first_code), (last, last_code) = name(contact.first_name), name(contact.last_name)
+            (first, first_code), (last, last_code) = (
+                name(contact.first_name),
+                name(contact.last_name),
+            )
             if first and last:
                 shape = _shape(f"{first} {last}")
                 for full in (f"{first_code} {last_code}", f"{last_code}, {first_code}"):
@@ -254,6 +264,7 @@ class TokenIndex:
 
 # -------------------------------------------------------------------- the word encoding
 
+
 # A word is a maximal run of `_is_word_char` characters: letters and digits but for wide
 # (CJK) ones. Every other character stands for itself.
 def _wide_alphanumeric_ranges() -> str:
@@ -271,22 +282,32 @@ def _wide_alphanumeric_ranges() -> str:
 
 _WORDS = re.compile(f"([^\\W_{_wide_alphanumeric_ranges()}]+)")
 
-# Word codes: _CODE_DIGITS characters in base _CODE_RADIX from the private-use plane 15.
-# pyahocorasick looks up a node's children by a linear search, so a word must not be one
-# character out of a million: a small radix keeps every node's fan-out small, and a fixed
-# length keeps the codes prefix-free.
+# Word codes: base-64 digits from the private-use plane 15. pyahocorasick looks up a node's
+# children by a linear search, so a word must not be one character out of a million: a small
+# radix keeps every node's fan-out small. The first digit tells the code's length (prefix-free):
+# leads 0-31 take 2 digits, 32-47 take 3, 48-62 take 4, and 63 takes 6; the words numbered
+# first (the roster's names, see TokenIndex.build) get the short codes.
 _CODE_BASE = 0xF0000
-_CODE_RADIX = 64
-_CODE_DIGITS = 4
-_CODE_DIGIT_CHARS = [chr(_CODE_BASE + digit) for digit in range(_CODE_RADIX)]
-_UNKNOWN = _CODE_DIGIT_CHARS[-1] * _CODE_DIGITS  # no token's word, still a word for bounds
-_MAX_WORDS = _CODE_RADIX**_CODE_DIGITS - 1
+_DIGITS = [chr(_CODE_BASE + digit) for digit in range(64)]
+_CODE_CLASSES = ((0, 1), (32, 2), (48, 3), (63, 5))  # (first lead, digits after the lead)
+_CLASS_SIZES = ((32 << 6), (16 << 12), (15 << 18), (1 << 30) - 1)
+_UNKNOWN = _DIGITS[63] * 6  # the last code, never given: no token's word, still a word
 _CODE_CHARS = re.compile("[\U000f0000-\U0010ffff]")
 _BLOCKED = "\ufffd"  # a code character in the text itself stands for no word
 
 
 def _is_code(char: str) -> bool:
     return char >= "\U000f0000"
+
+
+def _word_code(number: int) -> str:
+    for (lead, digits), size in zip(_CODE_CLASSES, _CLASS_SIZES, strict=True):
+        if number < size:
+            code = [_DIGITS[lead + (number >> (6 * digits))]]
+            code += [_DIGITS[number >> (6 * d) & 63] for d in range(digits - 1, -1, -1)]
+            return "".join(code)
+        number -= size
+    raise OverflowError("too many distinct words for one token index")  # pragma: no cover
 
 
 class _Vocabulary:
@@ -298,14 +319,7 @@ class _Vocabulary:
     def _code(self, word: str) -> str:
         code = self._codes.get(word)
         if code is None:
-            number = len(self._codes)
-            if number >= _MAX_WORDS:  # pragma: no cover - 16 million distinct words
-                raise OverflowError("too many distinct words for one token index")
-            digits = _CODE_DIGIT_CHARS
-            code = self._codes[word] = (
-                digits[number >> 18] + digits[number >> 12 & 63] + digits[number >> 6 & 63]
-                + digits[number & 63]
-            )  # fmt: skip
+            code = self._codes[word] = _word_code(len(self._codes))
         return code
 
     def encode_token(self, token: str) -> str:
@@ -320,7 +334,7 @@ class _Vocabulary:
         if None in codes:
             return None
         parts[1::2] = codes
-        return "".join(parts)  # type: ignore[arg-type]
+        return "".join(parts)
 
     def encode_text(self, text: str) -> tuple[list[str], list[str]]:
         """The text split into non-words and words, and the same parts encoded."""

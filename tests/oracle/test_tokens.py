@@ -343,9 +343,13 @@ def test_the_index_holds_exactly_the_tokens_of_every_person(seed: int) -> None:
 
     roster = generate_roster(300, seed)
     index = TokenIndex.build(roster)
-    tokens = set().union(*map(student_tokens, roster.students), *map(contact_tokens, roster.contacts))
+    tokens = set().union(
+        *map(student_tokens, roster.students), *map(contact_tokens, roster.contacts)
+    )
     assert len(index) == len(tokens)
     assert all(token in index for token in tokens)
     for person in roster.students[::7]:
-        found = index.scan([Segment("body", f"{person.id}: {person.last_name}, {person.first_name}")])
+        found = index.scan(
+            [Segment("body", f"{person.id}: {person.last_name}, {person.first_name}")]
+        )
         assert {s for hit in found for s in hit.subject_ids} == {person.id}

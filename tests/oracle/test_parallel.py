@@ -1,0 +1,92 @@
+"""Judging in worker processes gives exactly the verdicts of judging in this process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from harness.adapters.base import SmtpTarget
+from harness.adapters.mutants import MUTANTS
+from harness.adapters.registry import resolve
+from harness.oracle import parallel
+from harness.oracle.parallel import judge_messages
+from harness.oracle.plan import Plan
+from harness.oracle.tokens import TokenIndex
+from harness.roster.campaign import build_campaign
+from harness.roster.generate import generate_roster
+from harness.sink.capture import CapturedMessage
+from harness.sink.server import CaptureSink
+
+ROSTER = generate_roster(150, seed=3)
+CAMPAIGN = build_campaign(ROSTER.students)
+PLAN = Plan(ROSTER, CAMPAIGN)
+INDEX = TokenIndex.build(ROSTER)
+
+
+@pytest.fixture(scope="module")
+def captured() -> dict[str, list[CapturedMessage]]:
+    """What the reference and every mutant of the bug zoo sent, captured once."""
+    runs: dict[str, list[CapturedMessage]] = {}
+    with CaptureSink() as sink:
+        for spec in ["reference", *(f"mutant:{name}" for name in sorted(MUTANTS))]:
+            sink.clear()
+            resolve(spec).send(ROSTER, CAMPAIGN, SmtpTarget(sink.host, sink.port))
+            assert sink.wait_idle(grace=0.05, timeout=30)
+            runs[spec] = sink.messages()
+    return runs
+
+
+_PID_RECORD: list[Path] = []
+_JUDGE_CHUNK = parallel._judge_chunk
+
+
+def _recording_judge_chunk(chunk: list[CapturedMessage]) -> parallel.JudgeShare:
+    with _PID_RECORD[0].open("a") as stream:
+        stream.write(f"{os.getpid()}\n")
+    return _JUDGE_CHUNK(chunk)
+
+
+@pytest.fixture
+def forked_pids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Lower the thresholds so a small run forks, and record which process judged a chunk."""
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_MESSAGES", 0)
+    monkeypatch.setattr(parallel, "CHUNK", 7)
+    monkeypatch.setattr(parallel, "_judge_chunk", _recording_judge_chunk)
+    _PID_RECORD[:] = [tmp_path / "pids"]
+    return _PID_RECORD[0]
+
+
+def test_parallel_and_serial_verdicts_are_identical(
+    captured: dict[str, list[CapturedMessage]], forked_pids: Path
+) -> None:
+    assert len(captured) == len(MUTANTS) + 1
+    for spec, messages in captured.items():
+        serial = judge_messages(PLAN, INDEX, messages, count=len(messages), workers=1)
+        judged: list[int] = []
+        forked = judge_messages(
+            PLAN, INDEX, messages, count=len(messages), workers=2, on_judged=judged.append
+        )
+        assert forked.finish() == serial.finish(), spec
+        assert (forked.copies, forked.messages, forked.recipients) == (
+            serial.copies,
+            serial.messages,
+            serial.recipients,
+        )
+        assert sum(judged) == serial.copies == sum(len(m.rcpt_tos) for m in messages)
+    pids = set(forked_pids.read_text().split())
+    assert pids and str(os.getpid()) not in pids  # every chunk judged in a worker
+    assert len(pids) >= 2  # two workers per pool
+
+
+def test_the_bug_zoo_is_caught_in_parallel_too(
+    captured: dict[str, list[CapturedMessage]], forked_pids: Path
+) -> None:
+    for spec, messages in captured.items():
+        judge = judge_messages(PLAN, INDEX, messages, count=len(messages), workers=2)
+        checks = {violation.check for violation in judge.finish()}
+        if spec == "reference":
+            assert checks == set()
+        else:
+            assert MUTANTS[spec.split(":", 1)[1]].catches in checks, spec
