@@ -316,7 +316,7 @@ def _zip(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str,
         return formats.office_text(payload, budget)
     if budget.depth >= budget.MAX_DEPTH:
         return []
-    found = [(" member names", _SEPARATOR.join(names))]
+    found = [(" member names", _SEPARATOR.join(map(_as_words, names)))]
     budget.depth += 1
     try:
         for name, content in formats.archive_members(payload, budget):
@@ -569,6 +569,13 @@ def _walk_body(msg: Message, number: str, out: list[Segment], budget: Budget) ->
         _walk(msg, f"{number}.1" if number else "1", out, budget)
 
 
+def _as_words(filename: str) -> str:
+    """A file name, and when it has underscores for spaces (Jose_Nunez.pdf) also as words."""
+    if "_" not in filename:
+        return filename
+    return filename + _SEPARATOR + filename.replace("_", " ")
+
+
 def _leaf(part: Message, number: str, out: list[Segment], budget: Budget) -> None:
     """A single (non-multipart) part: its file names, then its content."""
     type_params = _params(part, "content-type")
@@ -578,9 +585,9 @@ def _leaf(part: Message, number: str, out: list[Segment], budget: Budget) -> Non
     filename = _param(_params(part, "content-disposition"), "filename")
     name = _param(type_params, "name")
     if filename:
-        out.append(Segment(f"part {number} Content-Disposition filename", filename))
+        out.append(Segment(f"part {number} Content-Disposition filename", _as_words(filename)))
     if name and name != filename:
-        out.append(Segment(f"part {number} Content-Type name", name))
+        out.append(Segment(f"part {number} Content-Type name", _as_words(name)))
     shown_name = filename or name
     if shown_name:
         location = f"part {number} attachment {shown_name} ({content_type})"

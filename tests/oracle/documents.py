@@ -9,6 +9,7 @@ import io
 import zipfile
 import zlib
 from collections.abc import Sequence
+from datetime import datetime
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
@@ -80,16 +81,27 @@ def xlsx(sheets: dict[str, Sequence[Sequence[object]]], *, hidden: Sequence[str]
             sheet.append(list(row))
         if title in hidden:
             sheet.sheet_state = "hidden"
+    workbook.properties.created = workbook.properties.modified = _EPOCH
     out = io.BytesIO()
     workbook.save(out)
-    return out.getvalue()
+    return _restamped(out.getvalue())
+
+
+_EPOCH = datetime(2024, 1, 1)
+_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
+
+
+def _restamped(data: bytes) -> bytes:
+    """The same archive with every member dated _ZIP_TIME: regenerated files stay equal."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return zip_of({info.filename: archive.read(info) for info in archive.infolist()})
 
 
 def zip_of(files: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression) as archive:
         for name, data in files.items():
-            archive.writestr(name, data)
+            archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), data, compress_type=compression)
     return out.getvalue()
 
 
@@ -162,8 +174,10 @@ def _odf(mimetype: str, body: str) -> bytes:
     )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("mimetype", mimetype, compress_type=zipfile.ZIP_STORED)
-        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(zipfile.ZipInfo("mimetype", _ZIP_TIME), mimetype)
+        archive.writestr(
+            zipfile.ZipInfo("content.xml", _ZIP_TIME), content, compress_type=zipfile.ZIP_DEFLATED
+        )
     return out.getvalue()
 
 
