@@ -24,10 +24,12 @@ from __future__ import annotations
 import base64
 import binascii
 import email
+import hashlib
 import io
 import quopri
 import re
 import zipfile
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
@@ -315,6 +317,7 @@ def _zip(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str,
     if kind is not None:
         return formats.office_text(payload, budget)
     if budget.depth >= budget.MAX_DEPTH:
+        budget.cut = True
         return []
     found = [(" member names", _SEPARATOR.join(map(_as_words, names)))]
     budget.depth += 1
@@ -409,6 +412,7 @@ _BY_EXTENSION: dict[str, str] = {
 }
 
 _OPAQUE_MAINTYPES = frozenset({"image", "audio", "video", "font", "model"})
+_CACHED = frozenset({_pdf, _zip})
 _MAGIC: tuple[tuple[bytes, Extractor], ...] = ((b"%PDF-", _pdf), (formats.ZIP_MAGIC, _zip))
 
 
@@ -442,12 +446,38 @@ def _extract(
     if extractor is None:
         text = _sniff_text(data)
         return [("", text)] if text else []
+    if extractor in _CACHED:
+        return _cached_extract(extractor, data, charset, budget)
     try:
         return extractor(data, charset, budget)
     except Exception:
-        if extractor in (_pdf, _zip):
-            return _strings(data, charset, budget)
         return _text(data, charset, budget)
+
+
+# Bulk mail attaches the same file (a form, a flyer, or the wrong class list) to thousands of
+# copies, and PDF and spreadsheet readers are slow: their results are kept by content hash.
+_CACHE: OrderedDict[tuple[Extractor, int, bytes], list[tuple[str, str]]] = OrderedDict()
+_CACHE_SIZE = 64
+
+
+def _cached_extract(
+    extractor: Extractor, data: bytes, charset: str | None, budget: Budget
+) -> list[tuple[str, str]]:
+    # Within an archive less depth is left: the same file may be read less deep there.
+    key = (extractor, budget.depth, hashlib.blake2b(data, digest_size=16).digest())
+    found = _CACHE.get(key)
+    if found is not None:
+        _CACHE.move_to_end(key)
+        return found
+    try:
+        found = extractor(data, charset, budget)
+    except Exception:  # a file its reader refuses: what is printable in it
+        found = _strings(data, charset, budget)
+    if not budget.exhausted():  # a result cut short by this message's budget is not kept
+        _CACHE[key] = found
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return found
 
 
 def _sniff_text(data: bytes) -> str | None:

@@ -54,10 +54,16 @@ class Budget:
         self.pages = self.MAX_PAGES
         self.chars = self.MAX_CHARS
         self.depth = 0  # archives currently open around the one being read
+        self.cut = False  # something was left unread for want of budget
+
+    def exhausted(self) -> bool:
+        """Has anything run out (so that some content may have been left unread)?"""
+        return self.cut or min(self.members, self.bytes, self.pages, self.chars) <= 0
 
     def take_member(self, size: int) -> bool:
         """Reserve one member of `size` decompressed bytes; False when over budget."""
         if self.members <= 0 or size > self.bytes:
+            self.cut = True
             return False
         self.members -= 1
         self.bytes -= size
@@ -66,6 +72,7 @@ class Budget:
     def take_text(self, text: str) -> str:
         kept = text[: max(self.chars, 0)]
         self.chars -= len(kept)
+        self.cut = self.cut or len(kept) < len(text)
         return kept
 
 
@@ -182,6 +189,7 @@ def xlsx_text(data: bytes, budget: Budget) -> list[tuple[str, str]]:
     from openpyxl import load_workbook  # a second or so to import: only when needed
 
     if not _within_declared_size(data, budget):
+        budget.cut = True
         return []
     found: list[tuple[str, str]] = []
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

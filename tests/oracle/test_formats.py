@@ -359,3 +359,35 @@ def test_alternative_parts_that_disagree_are_both_scanned() -> None:
 )
 def test_header_charsets(header: str, decoded: str) -> None:
     assert decode_header_value(header) == decoded
+
+
+def test_a_file_attached_to_many_copies_is_read_once() -> None:
+    data = documents.pdf(["José Núñez"])
+    first = found(with_attachment(data, "application", "pdf", "a.pdf"))
+    calls: list[bytes] = []
+    original = formats.pdf_text
+
+    def counting(payload: bytes, budget: formats.Budget) -> list[tuple[str, str]]:
+        calls.append(payload)
+        return original(payload, budget)
+
+    formats.pdf_text = counting  # type: ignore[assignment]
+    try:
+        again = found(with_attachment(data, "application", "pdf", "a.pdf"))
+        other = found(with_attachment(documents.pdf(["Ann Lee"]), "application", "pdf", "b.pdf"))
+    finally:
+        formats.pdf_text = original  # type: ignore[assignment]
+    assert again == first and len(calls) == 1  # only the other file was read
+    assert {sid for sid, _ in other} == {ANN}
+
+
+def test_a_result_cut_short_by_the_budget_is_not_kept() -> None:
+    data = documents.zip_of({"list.txt": JOSE.encode()})
+    budget = formats.Budget()
+    budget.take_member(formats.Budget.MAX_BYTES)  # an earlier attachment used it all
+    from harness.oracle import decode
+
+    assert decode._extract("application/zip", "a.zip", data, None, budget) == [
+        (" member names", "list.txt")
+    ]
+    assert named(with_attachment(data, "application", "zip", "a.zip")) == {JOSE}
