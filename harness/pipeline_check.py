@@ -79,7 +79,7 @@ def as_adapter(adapter: AdapterLike) -> Adapter:
 
         return resolve(adapter)
     if hasattr(adapter, "send") and hasattr(adapter, "spec"):
-        return adapter  # type: ignore[return-value]
+        return adapter
     if callable(adapter):
         return FunctionAdapter(adapter)
     raise TypeError(

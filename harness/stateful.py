@@ -81,9 +81,7 @@ class CampaignMachine(RuleBasedStateMachine):
         campaign = all_students_campaign(self.roster, kind, self.campaigns)
         # A fresh pipeline would pass `mailharness run` on this roster: the steps Hypothesis
         # prints are the reproduction, so no run command is offered.
-        check_pipeline(
-            self.pipeline, self.roster, campaign, grace=self.grace, reproducible=False
-        )
+        check_pipeline(self.pipeline, self.roster, campaign, grace=self.grace, reproducible=False)
 
     # -- roster changes ---------------------------------------------------------------------
 

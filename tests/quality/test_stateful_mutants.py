@@ -28,8 +28,9 @@ SEARCH = settings(
 
 
 def failures(error: BaseException) -> list[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for inner in error.exceptions for leaf in failures(inner)]
+    inner = getattr(error, "exceptions", None)  # an ExceptionGroup (Python 3.11+)
+    if inner is not None:
+        return [leaf for each in inner for leaf in failures(each)]
     return [error]
 
 
