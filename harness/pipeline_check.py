@@ -134,7 +134,13 @@ def check_pipeline(
     if result.passed:
         return result
     command = None
-    if reproducible and resolved.spec.split(":", 1)[0] in ("reference", "mutant", "python", "cmd"):
+    if reproducible and resolved.spec.split(":", 1)[0] in (
+        "reference",
+        "mutant",
+        "python",
+        "cmd",
+        "http",
+    ):
         command = reproduce_command(resolved.spec, roster, the_campaign, kind, reproduce_dir)
     raise PipelineFailure(describe_failure(result, command), result, command)
 

@@ -131,9 +131,11 @@ def test_fixtures_from_an_outside_project_on_two_xdist_workers(project: Path) ->
     assert len(set.union(*by_worker.values())) == len(by_worker)
 
 
-def test_a_profile_is_selected_by_the_hypothesis_option(project: Path) -> None:
-    run = run_pytest(project, "-k", "test_profile", "--hypothesis-profile", "ci")
+def test_a_profile_is_selected_and_the_sink_emptied_between_tests(project: Path) -> None:
+    # In one process, in file order: the sink a test filled is empty for the next one.
+    run = run_pytest(project, "-k", "test_profile or test_sink", "--hypothesis-profile", "ci")
     assert run.returncode == 0, run.stdout + run.stderr
+    assert "3 passed" in run.stdout
     assert results(project, "profile") == ['["ci", 100, null]']
 
 
