@@ -32,6 +32,8 @@ __all__ = ["AdapterLike", "PipelineFailure", "as_adapter", "check_pipeline", "sh
 SendFunction = Callable[[Roster, Campaign, SmtpTarget], object]
 AdapterLike = str | Adapter | SendFunction
 
+# Adapter specs that `mailharness run --adapter` accepts again (a local function has none).
+REPRODUCIBLE_FORMS = ("reference", "mutant", "python", "cmd", "http")
 # How many violations the failure message spells out; the rest are counted.
 LISTED_VIOLATIONS = 10
 _ORDER = {spec.id: index for index, spec in enumerate(CHECKS)}
@@ -134,13 +136,7 @@ def check_pipeline(
     if result.passed:
         return result
     command = None
-    if reproducible and resolved.spec.split(":", 1)[0] in (
-        "reference",
-        "mutant",
-        "python",
-        "cmd",
-        "http",
-    ):
+    if reproducible and resolved.spec.split(":", 1)[0] in REPRODUCIBLE_FORMS:
         command = reproduce_command(resolved.spec, roster, the_campaign, kind, reproduce_dir)
     raise PipelineFailure(describe_failure(result, command), result, command)
 
