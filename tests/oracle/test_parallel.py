@@ -86,7 +86,8 @@ def test_the_bug_zoo_is_caught_in_parallel_too(
     for spec, messages in captured.items():
         judge = judge_messages(PLAN, INDEX, messages, count=len(messages), workers=2)
         checks = {violation.check for violation in judge.finish()}
-        if spec == "reference":
-            assert checks == set()
+        mutant = MUTANTS.get(spec.split(":", 1)[-1])
+        if mutant is None or mutant.across_campaigns:  # one campaign: sent correctly
+            assert checks == set(), spec
         else:
-            assert MUTANTS[spec.split(":", 1)[1]].catches in checks, spec
+            assert mutant.catches in checks, spec
