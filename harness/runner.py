@@ -31,6 +31,20 @@ class RunResult:
         return not self.violations
 
 
+def sink_target(sink: CaptureSink) -> SmtpTarget:
+    """Where and how a pipeline reaches `sink`: its credentials and STARTTLS when it has them."""
+    protocol = sink.protocol
+    credentials, tls = protocol.credentials, protocol.tls
+    return SmtpTarget(
+        host=sink.host,
+        port=sink.port,
+        user=credentials.user if credentials else None,
+        password=credentials.password if credentials else None,
+        tls="starttls" if tls else "none",
+        cafile=str(tls.cert_file) if tls else None,
+    )
+
+
 def run_once(
     roster: Roster,
     campaign: Campaign,
@@ -50,7 +64,7 @@ def run_once(
     sink.clear()
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    outcome = adapter.send(roster, campaign, SmtpTarget(host=sink.host, port=sink.port))
+    outcome = adapter.send(roster, campaign, sink_target(sink))
     if not sink.wait_idle(grace=grace, timeout=idle_timeout):
         raise SinkError(
             f"SMTP sessions still open {idle_timeout:g} s after the adapter returned: "

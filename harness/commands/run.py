@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,11 @@ from harness.commands.options import (
     EXIT_VIOLATIONS,
     RosterChoice,
     Verbs,
+    add_protocol_options,
     add_roster_options,
     add_sink_options,
     load_or_generate,
+    sink_protocol,
 )
 from harness.errors import HarnessError
 
@@ -28,6 +31,7 @@ def register(verbs: Verbs) -> None:
     )
     parser.add_argument("--report-dir", type=Path, default=Path("reports/run"))
     add_sink_options(parser)
+    add_protocol_options(parser)
     parser.set_defaults(execute=execute)
 
 
@@ -68,8 +72,10 @@ def run_and_report(
         "reproduce": reproduce_command(spec, choice, kind),
     }
     try:
-        with CaptureSink(args.host, args.port) as sink:
-            result = run_once(choice.roster, campaign, adapter, sink, grace=args.grace)
+        with tempfile.TemporaryDirectory(prefix="mailharness-tls-") as workdir:
+            protocol = sink_protocol(args, Path(workdir))
+            with CaptureSink(args.host, args.port, protocol=protocol) as sink:
+                result = run_once(choice.roster, campaign, adapter, sink, grace=args.grace)
     except HarnessError as exc:
         failed: dict[str, Any] = {"verdict": "error", "error": str(exc), "run": run_info}
         if isinstance(exc, CommandError):

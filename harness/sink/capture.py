@@ -16,6 +16,8 @@ class CapturedMessage:
     peer: str  # "host:port" of the client
     session: int  # which SMTP session (connection) carried it
     received_at: float  # time.time() at acceptance
+    tls: bool = False  # the session had done STARTTLS
+    auth_user: str | None = None  # the login of an authenticated session
 
     def copies(self) -> list[Copy]:
         """One copy per envelope recipient: each is judged on what that recipient sees."""

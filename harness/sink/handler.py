@@ -23,6 +23,21 @@ def format_peer(peer: Any) -> str:
     return str(peer)
 
 
+def session_tls(session: Any) -> bool:
+    """True once the session has done STARTTLS (aiosmtpd keeps the SSL facts there)."""
+    return getattr(session, "ssl", None) is not None
+
+
+def session_user(session: Any) -> str | None:
+    """The login of an authenticated session, else None."""
+    if not getattr(session, "authenticated", False):
+        return None
+    login = getattr(getattr(session, "auth_data", None), "login", None)
+    if isinstance(login, bytes):
+        return login.decode("utf-8", errors="replace")
+    return None if login is None else str(login)
+
+
 class CaptureHandler:
     """aiosmtpd handler hooks (duck-typed) plus the session bookkeeping of the sink."""
 
@@ -56,6 +71,15 @@ class CaptureHandler:
 
     # -- aiosmtpd hooks -----------------------------------------------------------------------
 
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        """Advertise PIPELINING (aiosmtpd reads commands in order, so it can take them), and
+        drop an AUTH line that offers no mechanism (a sink without credentials)."""
+        session.host_name = hostname  # this hook's duty in aiosmtpd 1.4
+        kept = [r for r in responses if r.rstrip() != "250-AUTH"]
+        return [*kept[:-1], "250-PIPELINING", kept[-1]]
+
     async def handle_RCPT(
         self,
         server: Any,
@@ -83,6 +107,8 @@ class CaptureHandler:
                     peer=format_peer(session.peer),
                     session=getattr(server, "session_number", 0),
                     received_at=time.time(),
+                    tls=session_tls(session),
+                    auth_user=session_user(session),
                 )
             )
             self._touch()
