@@ -9,7 +9,7 @@ from pathlib import Path
 
 from harness.sink.faults import FaultPlan
 from harness.sink.handler import Listener
-from harness.sink.server import CaptureSink
+from harness.sink.server import CaptureSink, check_listen_address
 from harness.sink.store import CaptureStore, StoreError
 
 
@@ -26,6 +26,7 @@ def serving(
 
     `fresh_store`: refuse a store that already holds messages (a run judges only its own).
     """
+    check_listen_address(args.host, args.allow_remote)  # before any file is touched
     with contextlib.ExitStack() as stack:
         store = None
         if store_path is not None:

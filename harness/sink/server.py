@@ -29,7 +29,7 @@ from harness.sink.faults import FaultPlan
 from harness.sink.handler import CaptureHandler, Listener
 from harness.sink.store import CaptureStore
 
-__all__ = ["SINK_HOSTNAME", "CaptureSink"]
+__all__ = ["SINK_HOSTNAME", "CaptureSink", "check_listen_address"]
 
 SINK_HOSTNAME = "mailharness.sink.test"  # the 220/EHLO name; a literal, so no DNS lookup
 DATA_SIZE_LIMIT = 64 * 1024 * 1024
@@ -122,6 +122,15 @@ def _resolve_loopback(host: str) -> bool:
     )
 
 
+def check_listen_address(host: str, allow_non_loopback: bool = False) -> None:
+    """Raise SinkError unless `host` is loopback or exposing the sink was asked for."""
+    if not allow_non_loopback and not _resolve_loopback(host):
+        raise SinkError(
+            f"refusing to listen on {host}: not a loopback address"
+            " (pass allow_non_loopback=True, or --allow-remote, to expose the sink)"
+        )
+
+
 def _bind(host: str, port: int) -> socket.socket:
     """A bound, listening, non-blocking socket, or a one-line SinkError."""
     try:
@@ -173,11 +182,7 @@ class CaptureSink:
         faults: FaultPlan | None = None,
         listener: Listener | None = None,
     ) -> None:
-        if not allow_non_loopback and not _resolve_loopback(host):
-            raise SinkError(
-                f"refusing to listen on {host}: not a loopback address"
-                " (pass allow_non_loopback=True to expose the sink)"
-            )
+        check_listen_address(host, allow_non_loopback)
         self._host = host
         self._port = port
         self._handler = CaptureHandler(store, faults, listener)
