@@ -40,7 +40,11 @@ def resolve(spec: str, *, timeout: float = 300.0) -> Adapter:
         from harness.adapters.command import CommandAdapter
 
         return CommandAdapter(spec, rest, timeout)
-    if (kind == "http" and sep) or spec == "external":
+    if spec == "external":
+        from harness.adapters.external import ExternalAdapter
+
+        return ExternalAdapter()
+    if kind == "http" and sep:
         raise AdapterError(f"adapter spec {spec!r}: {kind} adapters are not supported yet")
     raise AdapterError(f"unknown adapter spec {spec!r}; known forms: {', '.join(KNOWN_FORMS)}")
 

@@ -78,6 +78,22 @@ class SinkProtocol:
         if self.session_timeout <= 0:
             raise SinkError(f"sink session timeout must be positive, got {self.session_timeout}")
 
+    def describe(self) -> str:
+        """One line for people: what a client must do to send here."""
+        parts = ["SMTP"]
+        if self.tls is None:
+            parts.append("no TLS")
+        else:
+            need = "required" if self.require_tls else "offered"
+            parts.append(f"STARTTLS {need}, certificate {self.tls.cert_file}")
+        if self.credentials is None:
+            parts.append("no AUTH")
+        else:
+            need = "required" if self.auth_required else "optional"
+            parts.append(f"AUTH PLAIN/LOGIN {need} as {self.credentials.user}")
+        parts.append(f"SIZE {self.size_limit}")
+        return ", ".join(parts)
+
     def smtp_options(self) -> dict[str, Any]:
         """Keyword arguments for aiosmtpd's `SMTP` (the SSL context is built here)."""
         options: dict[str, Any] = {

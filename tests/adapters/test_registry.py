@@ -73,7 +73,7 @@ def test_empty_cmd() -> None:
     assert "needs a command" in one_line_error("cmd:  ")
 
 
-@pytest.mark.parametrize("spec", ["http://localhost:8080/send", "external"])
+@pytest.mark.parametrize("spec", ["http://localhost:8080/send"])
 def test_not_supported_yet(spec: str) -> None:
     message = one_line_error(spec)
     assert spec in message
