@@ -48,9 +48,7 @@ class Load:
 
     def run(self) -> None:
         barrier = threading.Barrier(CLIENTS)
-        threads = [
-            threading.Thread(target=self._client, args=(c, barrier)) for c in range(CLIENTS)
-        ]
+        threads = [threading.Thread(target=self._client, args=(c, barrier)) for c in range(CLIENTS)]
         for t in threads:
             t.start()
         for t in threads:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 import sqlite3
 import threading
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.sink.capture import CapturedMessage, Refusal
+from harness.sink.server import CaptureSink
 from harness.sink.store import READ_BATCH, CaptureStore, StoreError
 
 SENDER = "office@school.example.org"
@@ -166,3 +168,13 @@ def test_closed_store_refuses_writes(tmp_path: Path) -> None:
 
 def _pending(tag: str) -> CapturedMessage:
     return CapturedMessage(0, SENDER, ("a@example.com",), tag.encode(), "", 0, 0.0)
+
+
+def test_a_message_the_store_cannot_take_gets_a_451_not_a_250(tmp_path: Path) -> None:
+    store = CaptureStore(tmp_path / "s.sqlite")
+    with CaptureSink(store=store) as sink, smtplib.SMTP(sink.host, sink.port) as client:
+        store.close()  # e.g. the disk went away
+        with pytest.raises(smtplib.SMTPDataError) as info:
+            client.sendmail(SENDER, ["a@example.com"], b"x\r\n")
+    assert info.value.smtp_code == 451
+    assert b"could not store" in info.value.smtp_error
