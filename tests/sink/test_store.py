@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from harness.sink.capture import CapturedMessage, Refusal
 from harness.sink.server import CaptureSink
@@ -178,3 +180,28 @@ def test_a_message_the_store_cannot_take_gets_a_451_not_a_250(tmp_path: Path) ->
             client.sendmail(SENDER, ["a@example.com"], b"x\r\n")
     assert info.value.smtp_code == 451
     assert b"could not store" in info.value.smtp_error
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=40),
+            st.lists(st.text(min_size=1, max_size=40), max_size=5),
+            st.binary(max_size=2000),
+        ),
+        max_size=8,
+    )
+)
+def test_anything_stored_comes_back_exactly_in_order(
+    messages: list[tuple[str, list[str], bytes]],
+) -> None:
+    with CaptureStore(":memory:") as store:
+        futures = [
+            store.submit(CapturedMessage(0, sender, tuple(rcpts), raw, "p", 1, 0.0))
+            for sender, rcpts, raw in messages
+        ]
+        for future in futures:
+            future.result()
+        back = [(m.mail_from, list(m.rcpt_tos), m.raw) for m in store.iter_messages()]
+    assert back == messages
