@@ -18,7 +18,7 @@ from harness.commands.options import (
     add_sink_options,
     load_or_generate,
 )
-from harness.errors import HarnessError
+from harness.errors import CampaignError, HarnessError
 from harness.sink.protocol import SinkProtocol
 
 
@@ -90,6 +90,11 @@ def run_and_report(
     from harness.sink.faults import FaultPlan
 
     campaign = resolve_campaign(choice.roster, kind)
+    if not campaign.selected:
+        raise CampaignError(
+            f"campaign {campaign.id} selects no student of roster {choice.label} "
+            f"({len(choice.roster.students)} students): nothing to judge"
+        )
     adapter = resolve(spec, timeout=args.timeout)
     faults = FaultPlan.parse(args.fault, args.fault_seed)
     run_info = {

@@ -22,7 +22,7 @@ from typing import Any
 
 from harness.sink.capture import CapturedMessage, Refusal
 from harness.sink.faults import FaultPlan, FaultRule
-from harness.sink.store import CaptureStore
+from harness.sink.store import CaptureStore, StoreError
 
 # Called in the sink's loop thread for every message stored and every refusal recorded.
 Listener = Callable[[CapturedMessage | Refusal], None]
@@ -155,7 +155,11 @@ class CaptureHandler:
             tls=tls,
             auth_user=auth_user,
         )
-        await self._record_message(pending)
+        try:
+            await self._record_message(pending)
+        except StoreError as err:
+            # Not stored, so not accepted: a temporary failure the client will retry.
+            return f"451 4.3.0 mailharness could not store the message: {err}"
         if fault is not None:
             await asyncio.sleep(fault.delay)  # stored already: only the 250 is late
         return "250 OK"

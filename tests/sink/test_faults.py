@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import smtplib
 import time
 from collections.abc import Iterator
@@ -127,7 +128,10 @@ def test_mail_refusal(backend: CaptureStore | None) -> None:
     assert [r.stage for r in sink.refusals()] == ["mail"]
 
 
-def test_drop_closes_the_connection_without_storing(backend: CaptureStore | None) -> None:
+def test_drop_closes_the_connection_without_storing(
+    backend: CaptureStore | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="asyncio")
     with sink_with(backend, "data:drop:1") as sink:
         c = smtplib.SMTP(sink.host, sink.port, timeout=10)
         with pytest.raises(smtplib.SMTPServerDisconnected):
@@ -136,6 +140,7 @@ def test_drop_closes_the_connection_without_storing(backend: CaptureStore | None
         assert sink.wait_idle(grace=0.05, timeout=5)
         assert sink.messages() == []
         assert [r.reply for r in sink.refusals()] == ["drop"]
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
 
 
 def test_421_answers_then_closes(backend: CaptureStore | None) -> None:

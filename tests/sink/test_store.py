@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import smtplib
 import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from harness.sink.capture import CapturedMessage, Refusal
+from harness.sink.server import CaptureSink
 from harness.sink.store import READ_BATCH, CaptureStore, StoreError
 
 SENDER = "office@school.example.org"
@@ -166,3 +170,38 @@ def test_closed_store_refuses_writes(tmp_path: Path) -> None:
 
 def _pending(tag: str) -> CapturedMessage:
     return CapturedMessage(0, SENDER, ("a@example.com",), tag.encode(), "", 0, 0.0)
+
+
+def test_a_message_the_store_cannot_take_gets_a_451_not_a_250(tmp_path: Path) -> None:
+    store = CaptureStore(tmp_path / "s.sqlite")
+    with CaptureSink(store=store) as sink, smtplib.SMTP(sink.host, sink.port) as client:
+        store.close()  # e.g. the disk went away
+        with pytest.raises(smtplib.SMTPDataError) as info:
+            client.sendmail(SENDER, ["a@example.com"], b"x\r\n")
+    assert info.value.smtp_code == 451
+    assert b"could not store" in info.value.smtp_error
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=40),
+            st.lists(st.text(min_size=1, max_size=40), max_size=5),
+            st.binary(max_size=2000),
+        ),
+        max_size=8,
+    )
+)
+def test_anything_stored_comes_back_exactly_in_order(
+    messages: list[tuple[str, list[str], bytes]],
+) -> None:
+    with CaptureStore(":memory:") as store:
+        futures = [
+            store.submit(CapturedMessage(0, sender, tuple(rcpts), raw, "p", 1, 0.0))
+            for sender, rcpts, raw in messages
+        ]
+        for future in futures:
+            future.result()
+        back = [(m.mail_from, list(m.rcpt_tos), m.raw) for m in store.iter_messages()]
+    assert back == messages
