@@ -22,7 +22,7 @@ class ExternalAdapter:
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
         notes = [f"a pipeline configured by hand sends to {smtp.host}:{smtp.port}"]
         if self.input_dir is not None:
-            from harness.adapters.command import write_input_dir
+            from harness.adapters.contract_input import write_input_dir
 
             self.input_dir.mkdir(parents=True, exist_ok=True)
             write_input_dir(self.input_dir, roster, campaign)
