@@ -31,7 +31,7 @@ def serve(backend: str, path: str, ready: mp.Queue, stop: Event) -> None:  # typ
     with CaptureSink(store=store) as sink:
         ready.put(sink.port)
         stop.wait()
-        ready.put(sink.message_count)
+        ready.put((sink.message_count, store.commits if store is not None else 0))
     if store is not None:
         store.close()
 
@@ -50,7 +50,8 @@ def client(port: int, count: int, size: int, tag: int, go: Event, done: mp.Queue
     done.put(time.perf_counter())
 
 
-def measure(backend: str, clients: int, size: int, total: int) -> float:
+def measure(backend: str, clients: int, size: int, total: int) -> tuple[float, float]:
+    """(messages per second, messages per commit)."""
     ctx = mp.get_context("spawn")
     ready, done = ctx.Queue(), ctx.Queue()
     stop, go = ctx.Event(), ctx.Event()
@@ -72,11 +73,11 @@ def measure(backend: str, clients: int, size: int, total: int) -> float:
         for w in workers:
             w.join()
         stop.set()
-        received = ready.get(timeout=60)
+        received, commits = ready.get(timeout=60)
         server.join(60)
     if received != per_client * clients:
         print(f"  warning: the sink counted {received} of {per_client * clients}", file=sys.stderr)
-    return per_client * clients / (finished - started)
+    return per_client * clients / (finished - started), received / max(commits, 1)
 
 
 def main() -> None:
@@ -88,17 +89,25 @@ def main() -> None:
         f"sink ingest, messages/s, median of {args.repeat} interleaved runs "
         f"(python {sys.version.split()[0]}, {os.cpu_count()} cpus, smtplib clients)"
     )
-    print(f"{'size':>6} {'clients':>8} {'memory':>9} {'store':>9} {'store/memory':>13}")
+    print(
+        f"{'size':>6} {'clients':>8} {'memory':>9} {'store':>9} {'store/memory':>13}"
+        f" {'msgs/commit':>12}"
+    )
     for size, total in ((2048, args.messages), (50 * 1024, max(200, args.messages // 4))):
         for clients in (1, 8):
             runs: dict[str, list[float]] = {"memory": [], "store": []}
+            grouping: list[float] = []
             for _ in range(args.repeat):
                 for backend, rates in runs.items():
-                    rates.append(measure(backend, clients, size, total))
+                    rate, per_commit = measure(backend, clients, size, total)
+                    rates.append(rate)
+                    if backend == "store":
+                        grouping.append(per_commit)
             memory, store = (statistics.median(runs[b]) for b in ("memory", "store"))
             label = f"{size // 1024} KB"
             print(
-                f"{label:>6} {clients:>8} {memory:>9.0f} {store:>9.0f} {store / memory:>12.0%}",
+                f"{label:>6} {clients:>8} {memory:>9.0f} {store:>9.0f} {store / memory:>12.0%}"
+                f" {statistics.median(grouping):>12.1f}",
                 flush=True,
             )
 

@@ -99,6 +99,7 @@ class CaptureStore:
         self._queue: queue.SimpleQueue[tuple[Record, Future[Record]] | _Stop] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._closed = False
+        self._commits = 0
         self._conn = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -209,6 +210,7 @@ class CaptureStore:
         try:
             with self._lock:
                 stored = self._insert(batch)
+                self._commits += 1
         except BaseException as err:
             failure = StoreError(f"store {self._path}: cannot write: {err}")
             for _, future in batch:
@@ -306,6 +308,12 @@ class CaptureStore:
     def count(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    @property
+    def commits(self) -> int:
+        """Group commits made by this store object (several messages share one)."""
+        with self._lock:
+            return self._commits
 
     def sessions(self) -> int:
         """How many distinct SMTP sessions delivered or were refused something."""

@@ -100,7 +100,28 @@ def test_concurrent_submissions_share_commits(tmp_path: Path) -> None:
     assert store.count() == threads * each == sum(groups)
     assert len(groups) < threads * each  # several messages per transaction
     assert max(groups) > 1
+    assert store.commits == len(groups)
     store.close()
+
+
+def test_concurrent_smtp_sessions_share_commits(tmp_path: Path) -> None:
+    threads, each = 8, 25
+    barrier = threading.Barrier(threads)
+    with CaptureStore(tmp_path / "s.sqlite") as store, CaptureSink(store=store) as sink:
+
+        def send(t: int) -> None:
+            with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
+                barrier.wait()
+                for i in range(each):
+                    client.sendmail(SENDER, [f"t{t}@example.com"], f"m{i}\r\n".encode())
+
+        workers = [threading.Thread(target=send, args=(t,)) for t in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert store.count() == threads * each
+        assert store.commits < threads * each
 
 
 def test_store_is_wal_with_normal_sync(tmp_path: Path) -> None:
