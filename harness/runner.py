@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from harness.adapters.base import Adapter, AdapterOutcome, SmtpTarget
 from harness.errors import SinkError
-from harness.oracle.checks import Violation
+from harness.oracle.checks import Judge, Violation
 from harness.oracle.parallel import judge_messages
 from harness.oracle.plan import Plan
 from harness.oracle.tokens import TokenIndex
 from harness.progress import NullProgress, Progress
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
+from harness.sink.capture import CapturedMessage, Refusal
 from harness.sink.server import CaptureSink
 
 
@@ -30,10 +31,25 @@ class RunResult:
     recipients: int
     connections: int
     timings: dict[str, float] = field(default_factory=dict)
+    refusals: int = 0  # commands the sink answered with an injected fault
 
     @property
     def passed(self) -> bool:
         return not self.violations
+
+
+def sink_target(sink: CaptureSink) -> SmtpTarget:
+    """Where and how a pipeline reaches `sink`: its credentials and STARTTLS when it has them."""
+    protocol = sink.protocol
+    credentials, tls = protocol.credentials, protocol.tls
+    return SmtpTarget(
+        host=sink.host,
+        port=sink.port,
+        user=credentials.user if credentials else None,
+        password=credentials.password if credentials else None,
+        tls="starttls" if tls else "none",
+        cafile=str(tls.cert_file) if tls else None,
+    )
 
 
 def run_once(
@@ -45,11 +61,14 @@ def run_once(
     grace: float = 0.2,
     idle_timeout: float = 60.0,
     index: TokenIndex | None = None,
+    first_message_timeout: float | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> RunResult:
     """Send through `adapter` into `sink` (cleared first) and judge what it captured.
 
+    With `first_message_timeout` (a pipeline outside our control, `--adapter external`), wait
+    that long for a first message after the adapter returned, then until idle for `grace`.
     Raises AdapterError when the pipeline failed and SinkError when the sink could not see
     the whole run: neither is ever reported as a pass. `progress` shows the stages;
     `workers` is how many processes judge (default: the usable cores).
@@ -68,9 +87,14 @@ def run_once(
     started = time.perf_counter()
     progress.start("sending", total=expected)
     with _following(sink, progress):
-        outcome = adapter.send(roster, campaign, SmtpTarget(host=sink.host, port=sink.port))
+        outcome = adapter.send(roster, campaign, sink_target(sink))
         timings["send"] = time.perf_counter() - started
         progress.start("capture")
+        if first_message_timeout is not None and not sink.wait_for_message(first_message_timeout):
+            raise SinkError(
+                f"no message reached the sink at {sink.host}:{sink.port} within "
+                f"{first_message_timeout:g} s: nothing to judge"
+            )
         idle = sink.wait_idle(grace=grace, timeout=idle_timeout)
     progress.finish("capture")
     if not idle:
@@ -86,29 +110,41 @@ def run_once(
         )
 
     started = time.perf_counter()
-    captured = sink.messages()
     progress.start("judging", total=sink.copies_captured)
     judge = judge_messages(
         plan,
         index,
-        captured,
-        count=len(captured),
+        sink.iter_messages(),
+        count=sink.message_count,
         workers=workers,
         on_judged=lambda copies: progress.advance("judging", copies),
     )
-    violations = judge.finish()
+    refusals = sink.refusals()
+    violations = judge_capture(judge, (), refusals)
     progress.finish("judging")
     timings["judge"] = time.perf_counter() - started
     return RunResult(
         plan=plan,
         outcome=outcome,
         violations=violations,
-        messages=len(captured),
+        messages=judge.messages,
         copies=judge.copies,
         recipients=len(judge.recipients),
         connections=sink.connections_seen,
         timings=timings,
+        refusals=len(refusals),
     )
+
+
+def judge_capture(
+    judge: Judge, messages: Iterable[CapturedMessage], refusals: Iterable[Refusal] = ()
+) -> list[Violation]:
+    """Judge a stream of captured messages (one at a time) and the sink's refusals."""
+    for message in messages:
+        judge.judge_message(message)
+    for refusal in refusals:
+        judge.note_refusal(refusal)
+    return judge.finish()
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 
 from harness.adapters.base import AdapterOutcome, SmtpTarget
 from harness.adapters.compose import (
+    REPLY_TIMEOUT,
     Outgoing,
     compose_notice,
     greeted_contact,
@@ -28,6 +29,7 @@ class Mutant:
     name: str = ""
     catches: str = ""
     keep_bcc: bool = False
+    reply_timeout: float = REPLY_TIMEOUT
     # True for a mutant whose error shows only in a later campaign of the same instance
     # (harness.stateful catches it); one `mailharness run` sends it correctly.
     across_campaigns: bool = False
@@ -37,7 +39,8 @@ class Mutant:
         return f"mutant:{self.name}"
 
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
-        send_all(smtp, self.outgoing(Plan(roster, campaign)), keep_bcc=self.keep_bcc)
+        outgoing = self.outgoing(Plan(roster, campaign))
+        send_all(smtp, outgoing, keep_bcc=self.keep_bcc, timeout=self.reply_timeout)
         return AdapterOutcome(spec=self.spec)
 
     def outgoing(self, plan: Plan) -> list[Outgoing]:
@@ -167,6 +170,20 @@ class ClassList(Mutant):
         return per_recipient_notices(plan, extra=attach)
 
 
+class RetryDuplicate(Mutant):
+    """Waits one second for a reply, then takes the silence for a failure and sends again.
+
+    A slow server had already accepted the message: the family gets it twice. Correct on a
+    fast server, so only a run with slow replies (`--fault data:slow:RATE`) shows it; RFC 5321
+    gives the server 10 minutes to answer the end of DATA.
+    """
+
+    name, catches, reply_timeout = "retry-duplicate", "duplicate-notice", 1.0
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        return per_recipient_notices(plan)
+
+
 class StaleCache(Mutant):
     """Caches each student's recipients from the first campaign that selects the student and
     reuses them in every later campaign: after an address change, a new custody order or an
@@ -196,5 +213,17 @@ class StaleCache(Mutant):
 
 MUTANTS: dict[str, type[Mutant]] = {
     m.name: m
-    for m in (ToAll, JoinShift, IgnoresRestricted, BccHeader, Duplicate, ClassList, StaleCache)
+    for m in (
+        ToAll,
+        JoinShift,
+        IgnoresRestricted,
+        BccHeader,
+        Duplicate,
+        ClassList,
+        RetryDuplicate,
+        StaleCache,
+    )
 }
+
+# Mutants whose error only shows when the sink misbehaves: the faults that reveal them.
+NEEDS_FAULTS: dict[str, tuple[str, ...]] = {"retry-duplicate": ("data:slow:0.03:2",)}

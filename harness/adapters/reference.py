@@ -8,12 +8,12 @@ message to be composed.
 
 from __future__ import annotations
 
-import smtplib
+import itertools
 import threading
 from collections.abc import Iterator
 
 from harness.adapters.base import AdapterOutcome, SmtpTarget
-from harness.adapters.compose import greeted_contact
+from harness.adapters.compose import Outgoing, greeted_contact, send_all
 from harness.adapters.notice_bytes import notice_bytes
 from harness.oracle.plan import Plan
 from harness.roster.campaign import Campaign
@@ -22,43 +22,34 @@ from harness.roster.model import Roster
 CONNECTIONS = 4
 # Fewer notices than this go over one connection: nothing to gain from more.
 _PER_CONNECTION = 200
+_BATCH = 1000  # notices a thread takes at a time (and sends over one connection)
 
 
-def reference_transactions(plan: Plan) -> Iterator[tuple[str, str, bytes]]:
-    """(mail from, recipient, message bytes) per (recipient address, selected student)."""
+def reference_transactions(plan: Plan) -> Iterator[Outgoing]:
+    """One notice per (recipient address, selected student), composed as it is needed."""
     roster, campaign = plan.roster, plan.campaign
     for student_id in campaign.selected:
         student = roster.student_by_id[student_id]
         for address in sorted(plan.recipients[student_id]):
             contact = greeted_contact(roster, student_id, address)
-            yield (
-                campaign.sender,
-                contact.email or address,
-                notice_bytes(campaign, student, contact),
-            )
+            raw = notice_bytes(campaign, student, contact)
+            yield Outgoing(campaign.sender, (contact.email or address,), raw)
 
 
-def send_concurrently(
-    smtp: SmtpTarget, transactions: Iterator[tuple[str, str, bytes]], connections: int
-) -> None:
-    """Send every transaction, each thread over its own connection pulling the next one."""
+def send_concurrently(smtp: SmtpTarget, transactions: Iterator[Outgoing], connections: int) -> None:
+    """Send every transaction from `connections` threads, each taking the next batch and
+    sending it with `send_all` (its retries of temporary failures included)."""
     lock = threading.Lock()
     failures: list[BaseException] = []
 
     def worker() -> None:
         try:
-            with smtplib.SMTP(smtp.host, smtp.port, timeout=60) as client:
-                if smtp.tls == "starttls":
-                    client.starttls()
-                if smtp.user is not None:
-                    client.login(smtp.user, smtp.password or "")
-                while not failures:
-                    with lock:
-                        item = next(transactions, None)
-                    if item is None:
-                        return
-                    mail_from, recipient, data = item
-                    client.sendmail(mail_from, [recipient], data)
+            while not failures:
+                with lock:
+                    batch = list(itertools.islice(transactions, _BATCH))
+                if not batch:
+                    return
+                send_all(smtp, batch)
         except BaseException as exc:  # re-raised in the caller's thread
             failures.append(exc)
 

@@ -12,12 +12,15 @@ from harness.commands.options import (
     EXIT_VIOLATIONS,
     RosterChoice,
     Verbs,
+    add_protocol_options,
+    add_real_address_option,
     add_roster_options,
     add_sink_options,
     load_or_generate,
 )
 from harness.errors import CampaignError, HarnessError
 from harness.progress import Progress
+from harness.sink.protocol import SinkProtocol
 
 
 def register(verbs: Verbs) -> None:
@@ -32,6 +35,23 @@ def register(verbs: Verbs) -> None:
         "--quiet", action="store_true", help="no progress display (it shows only on a terminal)"
     )
     add_sink_options(parser)
+    add_protocol_options(parser)
+    parser.add_argument(
+        "--store", type=Path, help="record into this new capture store (judge it again: check)"
+    )
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=10.0,
+        help="--adapter external: judge after the sink was idle this many seconds",
+    )
+    parser.add_argument(
+        "--first-timeout",
+        type=float,
+        default=600.0,
+        help="--adapter external: give up (exit 2) if no message came within this many seconds",
+    )
+    add_real_address_option(parser)
     parser.set_defaults(execute=execute)
 
 
@@ -41,6 +61,7 @@ def execute(args: argparse.Namespace) -> int:
     from harness.measure import peak_rss_mib
     from harness.progress import progress_display
     from harness.report.terminal import summary_lines
+    from harness.roster.reserved import require_reserved
 
     progress = progress_display(quiet=args.quiet)
     try:
@@ -49,6 +70,8 @@ def execute(args: argparse.Namespace) -> int:
         choice = load_or_generate(args)
         progress.finish("generation")
         generated = time.perf_counter() - started
+        if not args.allow_real_addresses:
+            require_reserved(choice.roster)
         report = run_and_report(
             args, choice, args.adapter, args.campaign, args.report_dir, progress=progress
         )
@@ -66,10 +89,15 @@ def execute(args: argparse.Namespace) -> int:
     return EXIT_PASS if report["verdict"] == "pass" else EXIT_VIOLATIONS
 
 
-def reproduce_command(spec: str, choice: RosterChoice, campaign: str) -> str:
-    return shlex.join(
-        ["mailharness", "run", "--adapter", spec, *choice.options, "--campaign", campaign]
-    )
+def reproduce_command(
+    spec: str, choice: RosterChoice, campaign: str, faults: tuple[str, ...] = (), seed: int = 0
+) -> str:
+    words = ["mailharness", "run", "--adapter", spec, *choice.options, "--campaign", campaign]
+    for fault in faults:
+        words += ["--fault", fault]
+    if faults:
+        words += ["--fault-seed", str(seed)]
+    return shlex.join(words)
 
 
 def run_and_report(
@@ -82,11 +110,13 @@ def run_and_report(
 ) -> dict[str, Any]:
     """One run in a fresh sink; report.json written (also when the run failed to look)."""
     from harness.adapters.command import CommandError
+    from harness.adapters.external import ExternalAdapter
     from harness.adapters.registry import resolve
+    from harness.commands.serving import serving
     from harness.report.json_report import SCHEMA, build_report, write_report
     from harness.roster.campaign_io import resolve_campaign
     from harness.runner import run_once
-    from harness.sink.server import CaptureSink
+    from harness.sink.faults import FaultPlan
 
     campaign = resolve_campaign(choice.roster, kind)
     if not campaign.selected:
@@ -95,16 +125,31 @@ def run_and_report(
             f"({len(choice.roster.students)} students): nothing to judge"
         )
     adapter = resolve(spec, timeout=args.timeout)
+    faults = FaultPlan.parse(args.fault, args.fault_seed)
     run_info = {
         "adapter": spec,
         "roster": choice.label,
         "campaign": campaign.id,
-        "reproduce": reproduce_command(spec, choice, kind),
+        "reproduce": reproduce_command(spec, choice, kind, tuple(args.fault), args.fault_seed),
     }
+    if faults:
+        run_info["faults"] = faults.describe()
+    external = spec == "external"
+    if isinstance(adapter, ExternalAdapter):
+        adapter.input_dir = report_dir / "input"
     try:
-        with CaptureSink(args.host, args.port) as sink:
+        with serving(args, faults, getattr(args, "store", None)) as sink:
+            if external:
+                announce_external(sink.host, sink.port, args, report_dir / "input", sink.protocol)
             result = run_once(
-                choice.roster, campaign, adapter, sink, grace=args.grace, progress=progress
+                choice.roster,
+                campaign,
+                adapter,
+                sink,
+                grace=args.idle if external else args.grace,
+                idle_timeout=args.timeout if external else 60.0,
+                first_message_timeout=args.first_timeout if external else None,
+                progress=progress,
             )
     except HarnessError as exc:
         failed: dict[str, Any] = {"verdict": "error", "error": str(exc), "run": run_info}
@@ -120,3 +165,21 @@ def run_and_report(
     report = build_report(result, run=run_info)
     write_report(report, report_dir)
     return report
+
+
+def announce_external(
+    host: str,
+    port: int,
+    args: argparse.Namespace,
+    input_dir: Path,
+    protocol: SinkProtocol | None = None,
+) -> None:
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    print(f"sink listening on {where} ({(protocol or SinkProtocol()).describe()})", flush=True)
+    print(f"point the pipeline's outgoing SMTP relay at {where} and send the campaign", flush=True)
+    print(f"its input (roster, contacts, notices): {input_dir}", flush=True)
+    print(
+        f"waiting up to {args.first_timeout:g} s for the first message; judging once the sink "
+        f"has been idle {args.idle:g} s",
+        flush=True,
+    )

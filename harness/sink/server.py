@@ -6,8 +6,10 @@ to check readiness (upstream issue #388). Binding first also turns "address alre
 into one clear `SinkError` in the caller's thread.
 
 Relies on aiosmtpd 1.4.6 (pinned): the `SMTP.connection_made` / `connection_lost` protocol
-methods, the documented `line_length_limit` class attribute, and the private
-`_handler_coroutine` task that `connection_made` creates.
+methods, the documented `line_length_limit` class attribute, the private
+`_handler_coroutine` task that `connection_made` creates, and the private `_auth_required`
+flag (set after construction: aiosmtpd warns on every connection when AUTH is required
+without TLS, which a loopback test sink legitimately does).
 """
 
 from __future__ import annotations
@@ -15,21 +17,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import socket
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
 from aiosmtpd.smtp import SMTP
 
 from harness.errors import SinkError
-from harness.sink.capture import CapturedMessage
-from harness.sink.handler import CaptureHandler
+from harness.sink.capture import CapturedMessage, Refusal
+from harness.sink.faults import FaultPlan
+from harness.sink.handler import CaptureHandler, Listener
+from harness.sink.protocol import SinkProtocol
+from harness.sink.store import CaptureStore
 
-__all__ = ["SINK_HOSTNAME", "CaptureSink"]
+__all__ = ["SINK_HOSTNAME", "CaptureSink", "check_listen_address"]
 
 SINK_HOSTNAME = "mailharness.sink.test"  # the 220/EHLO name; a literal, so no DNS lookup
-DATA_SIZE_LIMIT = 64 * 1024 * 1024
+
+# aiosmtpd logs to "mail.log" (a deprecation warning on every AUTH, one line per timeout): with
+# no handler configured anywhere, Python's last-resort handler would print them on stderr.
+logging.getLogger("mail.log").addHandler(logging.NullHandler())
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
 
@@ -42,7 +52,9 @@ class _SinkSMTP(SMTP):
     line_length_limit = 1024 * 1024
 
     def __init__(self, handler: CaptureHandler, live: _LiveSessions, **kwargs: Any) -> None:
+        auth_required = kwargs.pop("auth_required", False)
         super().__init__(handler, **kwargs)
+        self._auth_required = auth_required
         self._capture = handler
         self._live = live
         self.session_number = 0
@@ -119,6 +131,15 @@ def _resolve_loopback(host: str) -> bool:
     )
 
 
+def check_listen_address(host: str, allow_non_loopback: bool = False) -> None:
+    """Raise SinkError unless `host` is loopback or exposing the sink was asked for."""
+    if not allow_non_loopback and not _resolve_loopback(host):
+        raise SinkError(
+            f"refusing to listen on {host}: not a loopback address"
+            " (pass allow_non_loopback=True, or --allow-remote, to expose the sink)"
+        )
+
+
 def _bind(host: str, port: int) -> socket.socket:
     """A bound, listening, non-blocking socket, or a one-line SinkError."""
     try:
@@ -154,6 +175,10 @@ class CaptureSink:
 
     Use as a context manager, or call `start()` and `stop()`. It listens on loopback only
     unless `allow_non_loopback=True`. `port=0` picks a free port; read it back from `.port`.
+
+    `store`: record into this durable `CaptureStore` (the caller opens and closes it) instead
+    of an in-memory list. `faults`: inject these faults. `listener`: called in the sink's
+    thread with every message stored and every refusal made (keep it quick).
     """
 
     def __init__(
@@ -162,15 +187,17 @@ class CaptureSink:
         port: int = 0,
         *,
         allow_non_loopback: bool = False,
+        protocol: SinkProtocol | None = None,
+        store: CaptureStore | None = None,
+        faults: FaultPlan | None = None,
+        listener: Listener | None = None,
     ) -> None:
-        if not allow_non_loopback and not _resolve_loopback(host):
-            raise SinkError(
-                f"refusing to listen on {host}: not a loopback address"
-                " (pass allow_non_loopback=True to expose the sink)"
-            )
+        check_listen_address(host, allow_non_loopback)
         self._host = host
         self._port = port
-        self._handler = CaptureHandler()
+        self.protocol = protocol or SinkProtocol()
+        self._handler = CaptureHandler(store, faults, listener)
+        self.store = store
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
@@ -264,6 +291,7 @@ class CaptureSink:
     async def _serve(self, sock: socket.socket) -> None:
         loop = asyncio.get_running_loop()
         live = self._live = _LiveSessions()
+        options = self.protocol.smtp_options()  # once: the SSL context is shared
 
         def factory() -> _SinkSMTP:
             return _SinkSMTP(
@@ -272,8 +300,8 @@ class CaptureSink:
                 hostname=SINK_HOSTNAME,
                 enable_SMTPUTF8=True,
                 decode_data=False,
-                data_size_limit=DATA_SIZE_LIMIT,
                 loop=loop,
+                **options,
             )
 
         self._server = await loop.create_server(factory, sock=sock)
@@ -294,6 +322,22 @@ class CaptureSink:
     def messages(self) -> list[CapturedMessage]:
         """A snapshot of every accepted message, in arrival order."""
         return self._handler.messages()
+
+    def iter_messages(self) -> Iterator[CapturedMessage]:
+        """Every accepted message in arrival order, streamed from the store if there is one."""
+        return self._handler.iter_messages()
+
+    def refusals(self) -> list[Refusal]:
+        """Every command answered with an injected fault, in order."""
+        return self._handler.refusals()
+
+    @property
+    def message_count(self) -> int:
+        return self._handler.message_count
+
+    def wait_for_message(self, timeout: float) -> bool:
+        """Block until a message was accepted; False if `timeout` seconds pass first."""
+        return self._handler.wait_for_message(timeout)
 
     def clear(self) -> None:
         """Forget the messages and restart seq and session numbering (to reuse the sink)."""
