@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from harness.adapters.base import Adapter, AdapterOutcome, SmtpTarget
 from harness.errors import SinkError
 from harness.oracle.checks import Judge, Violation
+from harness.oracle.headers import copy_headers
 from harness.oracle.plan import Plan
 from harness.oracle.tokens import TokenIndex
 from harness.roster.campaign import Campaign
@@ -25,6 +26,9 @@ class RunResult:
     recipients: int
     connections: int
     timings: dict[str, float] = field(default_factory=dict)
+    # message seq -> the headers shown to people (From, To, Subject...), for the messages that
+    # violations point at
+    headers: dict[int, dict[str, str]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -69,6 +73,8 @@ def run_once(
     for message in captured:
         judge.judge_message(message)
     violations = judge.finish()
+    blamed = {v.message_seq for v in violations}
+    headers = {m.seq: copy_headers(m.raw) for m in captured if m.seq in blamed}
     timings["judge"] = time.perf_counter() - started
     return RunResult(
         plan=plan,
@@ -79,4 +85,5 @@ def run_once(
         recipients=len(judge.recipients),
         connections=sink.connections_seen,
         timings=timings,
+        headers=headers,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ def register(verbs: Verbs) -> None:
         "--campaign", default="vaccine", help="a campaign kind or a campaign .json file"
     )
     parser.add_argument("--report-dir", type=Path, default=Path("reports/run"))
+    parser.add_argument(
+        "--json", action="store_true", help="print report.json to stdout, not the summary"
+    )
     add_sink_options(parser)
     parser.set_defaults(execute=execute)
 
@@ -36,9 +40,12 @@ def execute(args: argparse.Namespace) -> int:
 
     choice = load_or_generate(args)
     report = run_and_report(args, choice, args.adapter, args.campaign, args.report_dir)
-    for line in summary_lines(report):
-        print(line)
-    print(f"report: {args.report_dir / 'report.json'}")
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        for line in summary_lines(report):
+            print(line)
+        print(f"report: {args.report_dir / 'report.html'} (and report.json, junit.xml, summary.md)")
     return EXIT_PASS if report["verdict"] == "pass" else EXIT_VIOLATIONS
 
 
@@ -55,6 +62,7 @@ def run_and_report(
     from harness.adapters.command import CommandError
     from harness.adapters.registry import resolve
     from harness.report.json_report import SCHEMA, build_report, write_report
+    from harness.report.render import render_all
     from harness.roster.campaign_io import resolve_campaign
     from harness.runner import run_once
     from harness.sink.server import CaptureSink
@@ -80,7 +88,9 @@ def run_and_report(
                 "stderr": exc.outcome.stderr,
             }
         write_report({"schema": SCHEMA, **failed}, report_dir)
+        render_all({"schema": SCHEMA, **failed}, report_dir)
         raise
     report = build_report(result, run=run_info)
     write_report(report, report_dir)
+    render_all(report, report_dir)
     return report

@@ -1,4 +1,4 @@
-"""The six checks of DESIGN.md, applied to every captured copy.
+"""The checks of DESIGN.md (and `unrendered-template`), applied to every captured copy.
 
 Each copy is judged on what its recipient can see. Detection (which students and contacts a
 copy reveals) happens once per message; the checks then compare those subjects with what the
@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.oracle.decode import visible_segments
 from harness.oracle.plan import Plan
+from harness.oracle.template_check import TemplateHit, find_unrendered
 from harness.oracle.tokens import Hit, TokenIndex
 from harness.sink.capture import CapturedMessage, Copy
 
@@ -45,6 +47,11 @@ CHECKS: tuple[CheckSpec, ...] = (
         "major",
         "a copy reaches an address that is no recipient, or concerns a linked student it must not",
     ),
+    CheckSpec(
+        "unrendered-template",
+        "major",
+        "a copy still shows template syntax around a field name ({student_first_name})",
+    ),
     CheckSpec("missing-notice", "minor", "a recipient got no copy about a student it must hear of"),
     CheckSpec("duplicate-notice", "minor", "a recipient got more than one copy about a student"),
 )
@@ -59,9 +66,13 @@ MAX_LISTED = 25
 class Evidence:
     location: str  # where in the copy: "header:To", "part 1 text/plain", "attachment x.csv"
     text: str  # the matched token, with some context
+    match: tuple[int, int] | None = None  # where the matched token is in `text`
 
-    def as_dict(self) -> dict[str, str]:
-        return {"location": self.location, "text": self.text}
+    def as_dict(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"location": self.location, "text": self.text}
+        if self.match is not None:
+            entry["match"] = list(self.match)
+        return entry
 
 
 @dataclass(frozen=True)
@@ -85,11 +96,14 @@ class CopyFindings:
     students: dict[str, list[Hit]] = field(default_factory=dict)
     ambiguous_students: list[Hit] = field(default_factory=list)
     contacts: list[Hit] = field(default_factory=list)
+    templates: list[TemplateHit] = field(default_factory=list)
 
 
 def find_subjects(index: TokenIndex, raw: bytes) -> CopyFindings:
     findings = CopyFindings()
-    for hit in index.scan(visible_segments(raw)):
+    segments = visible_segments(raw)
+    findings.templates = find_unrendered(segments)
+    for hit in index.scan(segments):
         if hit.kind == "contact":
             findings.contacts.append(hit)
         elif len(hit.subject_ids) == 1:
@@ -164,6 +178,21 @@ class Judge:
                 message_seq=copy.message.seq,
             )
 
+        if findings.templates:
+            evidence = tuple(
+                Evidence(hit.location, hit.context, (hit.start, hit.end))
+                for hit in findings.templates
+            )
+            self.violations.append(
+                Violation(
+                    "unrendered-template",
+                    r,
+                    tuple(sorted(concerned)),
+                    evidence,
+                    message_seq=copy.message.seq,
+                )
+            )
+
     def _add(
         self,
         check: str,
@@ -174,9 +203,7 @@ class Judge:
         contacts: Iterable[str] = (),
         message_seq: int | None = None,
     ) -> None:
-        evidence = tuple(
-            dict.fromkeys(Evidence(hit.location, hit.context or hit.token) for hit in hits)
-        )
+        evidence = tuple(dict.fromkeys(_evidence(hit) for hit in hits))
         self.violations.append(
             Violation(
                 check=check,
@@ -201,3 +228,11 @@ class Judge:
                         Violation("duplicate-notice", r, (student_id,), tuple(evidence))
                     )
         return self.violations
+
+
+def _evidence(hit: Hit) -> Evidence:
+    if not hit.context:
+        return Evidence(hit.location, hit.token)
+    return Evidence(
+        hit.location, hit.context, (hit.context_start, hit.context_start + len(hit.token))
+    )

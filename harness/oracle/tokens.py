@@ -34,6 +34,7 @@ class Hit:
     token: str  # the normalized token that matched
     location: str  # Segment.location
     context: str  # normalized text around the match
+    context_start: int = 0  # where the token begins in `context`
 
 
 def _full_name_tokens(first: str, last: str, *, reversed_forms: bool) -> set[str]:
@@ -189,6 +190,7 @@ class TokenIndex:
                             token=text[start:end],
                             location=location,
                             context=text[max(0, start - CONTEXT) : end + CONTEXT],
+                            context_start=min(start, CONTEXT),
                         )
                     )
         return hits
