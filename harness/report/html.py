@@ -8,9 +8,12 @@ subjects, evidence: whatever a pipeline sent) is escaped.
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from typing import Any
 
+from harness.oracle.decode import URL_DECODED
+from harness.oracle.tokens import CONTEXT
 from harness.report.view import (
     CheckCount,
     check_counts,
@@ -21,7 +24,7 @@ from harness.report.view import (
     students_text,
 )
 
-__all__ = ["render_html"]
+__all__ = ["excerpt_parts", "render_html", "where"]
 
 MAX_VIOLATIONS_SHOWN = 100  # per check; report.json has them all
 MAX_EVIDENCE_SHOWN = 5  # per violation
@@ -237,10 +240,10 @@ def _violation(report: dict[str, Any], violation: dict[str, Any]) -> str:
     if evidence:
         parts.append('<ul class="evidence">')
         for item in evidence[:MAX_EVIDENCE_SHOWN]:
-            before, matched, after = evidence_parts(item)
+            before, matched, after = excerpt_parts(item)
             marked = f"<mark>{_e(matched)}</mark>" if matched else ""
             parts.append(
-                f'<li><span class="where">{_e(item.get("location", ""))}</span>'
+                f'<li><span class="where">{_e(where(str(item.get("location", ""))))}</span>'
                 f'<span class="excerpt">{_e(before)}{marked}{_e(after)}</span></li>'
             )
         total = violation.get("evidence_total", len(evidence))
@@ -249,6 +252,42 @@ def _violation(report: dict[str, Any], violation: dict[str, Any]) -> str:
         parts.append("</ul>")
     parts.append("</article>")
     return "".join(parts)
+
+
+_PART = re.compile(r"part (?P<number>[\d.]+) (?P<rest>.*)")
+_KINDS = {"text/plain": "Text of the message", "text/html": "HTML of the message"}
+
+
+def where(location: str) -> str:
+    """A location of report.json in words: "Subject header", "Text of the message (part 1)",
+    "Attachment class-list.csv (part 3)"; unknown forms as they are."""
+    suffix = ""
+    if location.endswith(URL_DECODED):
+        location, suffix = location.removesuffix(URL_DECODED), ", in a link (decoded)"
+    if location.startswith("header:"):
+        return f"{location.removeprefix('header:')} header{suffix}"
+    match = _PART.fullmatch(location)
+    if match is None:
+        return location + suffix
+    number, rest = match["number"], match["rest"]
+    if rest in _KINDS:
+        return f"{_KINDS[rest]} (part {number}){suffix}"
+    if rest.startswith("attachment "):
+        return f"Attachment {rest.removeprefix('attachment ')} (part {number}){suffix}"
+    return location + suffix
+
+
+def excerpt_parts(evidence: dict[str, Any]) -> tuple[str, str, str]:
+    """(before, matched, after) as shown: the evidence is cut at a fixed width around the
+    match, so the word cut at either end is dropped and the cut marked."""
+    before, matched, after = evidence_parts(evidence)
+    if not matched:
+        return before, matched, after
+    if len(before) >= CONTEXT and " " in before:
+        before = "\u2026 " + before.split(" ", 1)[1]
+    if len(after) >= CONTEXT and " " in after:
+        after = after.rsplit(" ", 1)[0] + " \u2026"
+    return before, matched, after
 
 
 def _error_section(report: dict[str, Any]) -> str:

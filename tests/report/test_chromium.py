@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.report.html import excerpt_parts
+
 from .conftest import SCRIPT_NAME, load
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "reports" / "artifacts"
@@ -118,7 +120,7 @@ document.body.append(probe);
 def test_report_renders_in_chromium(chromium: str, failed_run: Path, tmp_path: Path) -> None:
     report = load(failed_run)
     page = failed_run / "report.html"
-    evidence = report["violations"][0]["evidence"][0]["text"]
+    evidence = "".join(excerpt_parts(report["violations"][0]["evidence"][0]))
 
     screenshot = tmp_path / "report.png"
     browse(chromium, tmp_path / "profile", f"--screenshot={screenshot}", page.as_uri())

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from harness.report.html import render_html
+from harness.report.html import excerpt_parts, render_html, where
 from harness.report.view import evidence_parts
 
 from .conftest import AWKWARD_NAME, SCRIPT_NAME, load
@@ -76,8 +76,8 @@ def test_each_violation_shows_headers_and_marked_evidence(failed_run: Path) -> N
     first = report["violations"][0]
     headers = report["messages"][str(first["message"])]
     assert {"From", "To", "Subject"} <= set(headers)
-    before, matched, after = evidence_parts(first["evidence"][0])
-    assert matched
+    before, matched, after = excerpt_parts(first["evidence"][0])
+    assert matched and matched == evidence_parts(first["evidence"][0])[1]
     assert f"{escape(before)}<mark>{escape(matched)}</mark>{escape(after)}" in html
     assert f"<dd>{escape(headers['Subject'])}</dd>" in html
 
@@ -122,3 +122,26 @@ def test_counterexample_roster_is_shown(failed_run: Path) -> None:
     assert render_html({**report, "counterexample": "reports/minimal.json"}).count(
         "reports/minimal.json"
     )
+
+
+def test_long_excerpts_are_cut_at_words_and_locations_are_words() -> None:
+    # As the oracle cuts it: 40 characters either side of the match.
+    text = "r marisela anaya, our records show that ann lee (student s-aaaaaaa1, grade 12) is missi"
+    start = text.index("ann lee")
+    evidence = {"location": "part 1 text/plain", "text": text, "match": [start, start + 7]}
+    before, matched, after = excerpt_parts(evidence)
+    assert (before, matched, after) == (
+        "\u2026 marisela anaya, our records show that ",
+        "ann lee",
+        " (student s-aaaaaaa1, grade 12) is \u2026",
+    )
+    assert where("header:Subject") == "Subject header"
+    assert where("part 1 text/plain") == "Text of the message (part 1)"
+    assert (
+        where("part 2.1 text/html (url-decoded)")
+        == "HTML of the message (part 2.1), in a link (decoded)"
+    )
+    assert where("part 3 attachment class-list.csv (text/csv)") == (
+        "Attachment class-list.csv (text/csv) (part 3)"
+    )
+    assert where("envelope") == "envelope"
