@@ -58,6 +58,7 @@ _PLACEHOLDER = re.compile(
     ),
     re.IGNORECASE,
 )
+_OPENINGS = ("{", "%", "*|", "[[", "<%", "\u00ab")  # every placeholder starts with one
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -79,13 +80,15 @@ def find_unrendered(segments: Iterable[Segment]) -> list[TemplateHit]:
     hits: list[TemplateHit] = []
     seen: set[str] = set()  # placeholders already reported, by base location
     for segment in segments:
+        text = segment.text
+        if not any(opening in text for opening in _OPENINGS):
+            continue  # most text holds none: skip the regular expression
         base = segment.location.removesuffix(URL_DECODED)
-        for match in _PLACEHOLDER.finditer(segment.text):
+        for match in _PLACEHOLDER.finditer(text):
             key = f"{base}\0{match.group(0).casefold()}"
             if key in seen:
                 continue
             seen.add(key)
-            text = segment.text
             before = _fold(text[max(0, match.start() - CONTEXT) : match.start()])
             after = _fold(text[match.end() : match.end() + CONTEXT])
             hits.append(
