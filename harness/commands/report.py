@@ -25,7 +25,7 @@ def execute(args: argparse.Namespace) -> int:
     from harness.report.view import load_report
 
     report = load_report(args.run_dir)
-    out = args.out or (args.run_dir if args.run_dir.is_dir() else args.run_dir.parent)
+    out = args.out or (args.run_dir.parent if args.run_dir.suffix == ".json" else args.run_dir)
     for path in render_all(report, out):
         print(path)
     return EXIT_PASS

@@ -38,7 +38,7 @@ class ReportError(HarnessError):
 
 def load_report(path: Path) -> dict[str, Any]:
     """report.json from a file, or from a run directory holding one."""
-    if path.is_dir():
+    if path.is_dir() or path.suffix != ".json":
         path = path / "report.json"
     try:
         text = path.read_text(encoding="utf-8")

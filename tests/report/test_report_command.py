@@ -57,6 +57,17 @@ def test_report_of_a_bad_run_dir_is_one_line_and_exit_2(
     assert not (tmp_path / "report.html").exists()
 
 
+def test_report_of_a_run_dir_that_does_not_exist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == f"mailharness: error: {tmp_path / 'nowhere' / 'report.json'}: no such file "
+        "(run `mailharness run` first)\n"
+    )
+
+
 def test_run_json_prints_report_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = run(
         tmp_path, "--adapter", "mutant:unrendered", "--students", "40", "--seed", "3", "--json"
