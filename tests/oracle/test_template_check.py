@@ -4,6 +4,7 @@ template language we know of, and braces, percentages and JSON that are no place
 from __future__ import annotations
 
 import functools
+import html
 from email.message import EmailMessage
 
 import pytest
@@ -178,3 +179,18 @@ def test_the_rendered_notices_of_every_campaign_kind_hold_no_placeholder(
             contact = next(c for c in roster.contacts_by_address[address])
             notice = compose_notice(campaign, roster.student_by_id[student_id], contact)
             assert find_unrendered(visible_segments(notice.as_bytes())) == []
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_placeholders_in_html_markup_are_read_as_the_recipient_reads_them(syntax: str) -> None:
+    placeholder = syntax.format(field="first_name")
+    email = EmailMessage()
+    email["Subject"] = "Attendance"
+    email.set_content("Dear parent")
+    email.add_alternative(
+        f"<html><head><style>p {{ color: red }}</style></head><body><p>Dear "
+        f"<b>{html.escape(placeholder, quote=False)}</b>,</p></body></html>",
+        subtype="html",
+    )
+    hits = find_unrendered(visible_segments(email.as_bytes()))
+    assert [(h.location, h.placeholder) for h in hits] == [("part 2 text/html", placeholder)]
