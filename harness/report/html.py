@@ -127,8 +127,8 @@ def render_html(report: dict[str, Any]) -> str:
     if "reproduce" in run:
         parts.append(f'<h2 id="reproduce">Reproduce this run</h2><pre>{_e(run["reproduce"])}</pre>')
     parts.append(
-        f"<footer>Written by mailharness from report.json ({_e(report.get('schema', ''))}). "
-        "Every name and address in it is synthetic test data.</footer>"
+        f"<footer>Written by mailharness from report.json ({_e(report.get('schema', ''))})."
+        "</footer>"
     )
     parts.append("</main></body></html>")
     return "\n".join(parts) + "\n"
