@@ -17,7 +17,7 @@ from harness.commands.options import (
     add_sink_options,
     load_or_generate,
 )
-from harness.errors import HarnessError
+from harness.errors import CampaignError, HarnessError
 
 
 def register(verbs: Verbs) -> None:
@@ -68,6 +68,11 @@ def run_and_report(
     from harness.sink.server import CaptureSink
 
     campaign = resolve_campaign(choice.roster, kind)
+    if not campaign.selected:
+        raise CampaignError(
+            f"campaign {campaign.id} selects no student of roster {choice.label} "
+            f"({len(choice.roster.students)} students): nothing to judge"
+        )
     adapter = resolve(spec, timeout=args.timeout)
     run_info = {
         "adapter": spec,
