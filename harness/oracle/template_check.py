@@ -58,7 +58,6 @@ _PLACEHOLDER = re.compile(
     ),
     re.IGNORECASE,
 )
-_OPENINGS = ("{", "%", "*|", "[[", "<%", "\u00ab")  # every placeholder starts with one
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -81,8 +80,8 @@ def find_unrendered(segments: Iterable[Segment]) -> list[TemplateHit]:
     seen: set[str] = set()  # placeholders already reported, by base location
     for segment in segments:
         text = segment.text
-        if not any(opening in text for opening in _OPENINGS):
-            continue  # most text holds none: skip the regular expression
+        if not _may_hold_placeholder(text):
+            continue
         base = segment.location.removesuffix(URL_DECODED)
         for match in _PLACEHOLDER.finditer(text):
             key = f"{base}\0{match.group(0).casefold()}"
@@ -100,6 +99,19 @@ def find_unrendered(segments: Iterable[Segment]) -> list[TemplateHit]:
                 )
             )
     return hits
+
+
+def _may_hold_placeholder(text: str) -> bool:
+    """Every placeholder opens with one of these; most text holds none, and six substring
+    tests cost a third of one search for the same alternatives."""
+    return (
+        "{" in text
+        or "%" in text
+        or "*|" in text
+        or "[[" in text
+        or "<%" in text
+        or "\u00ab" in text
+    )
 
 
 def _fold(text: str) -> str:
