@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from harness.adapters.base import Adapter, AdapterOutcome, SmtpTarget
 from harness.errors import SinkError
 from harness.oracle.checks import Judge, Violation
-from harness.oracle.headers import copy_headers
 from harness.oracle.plan import Plan
 from harness.oracle.tokens import TokenIndex
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
+from harness.sink.capture import CapturedMessage, Refusal
 from harness.sink.server import CaptureSink
 
 
@@ -26,8 +27,8 @@ class RunResult:
     recipients: int
     connections: int
     timings: dict[str, float] = field(default_factory=dict)
-    # message seq -> the headers shown to people (From, To, Subject...), for the messages that
-    # violations point at
+    refusals: int = 0  # commands the sink answered with an injected fault
+    # message seq -> the headers people read (From, To, Subject...), for flagged messages
     headers: dict[int, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -44,9 +45,12 @@ def run_once(
     grace: float = 0.2,
     idle_timeout: float = 60.0,
     index: TokenIndex | None = None,
+    first_message_timeout: float | None = None,
 ) -> RunResult:
     """Send through `adapter` into `sink` (cleared first) and judge what it captured.
 
+    With `first_message_timeout` (a pipeline outside our control, `--adapter external`), wait
+    that long for a first message after the adapter returned, then until idle for `grace`.
     Raises AdapterError when the pipeline failed and SinkError when the sink could not see
     the whole run: neither is ever reported as a pass.
     """
@@ -55,6 +59,11 @@ def run_once(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     outcome = adapter.send(roster, campaign, SmtpTarget(host=sink.host, port=sink.port))
+    if first_message_timeout is not None and not sink.wait_for_message(first_message_timeout):
+        raise SinkError(
+            f"no message reached the sink at {sink.host}:{sink.port} within "
+            f"{first_message_timeout:g} s: nothing to judge"
+        )
     if not sink.wait_idle(grace=grace, timeout=idle_timeout):
         raise SinkError(
             f"SMTP sessions still open {idle_timeout:g} s after the adapter returned: "
@@ -69,21 +78,29 @@ def run_once(
 
     started = time.perf_counter()
     judge = Judge(plan, index or TokenIndex.build(roster))
-    captured = sink.messages()
-    for message in captured:
-        judge.judge_message(message)
-    violations = judge.finish()
-    blamed = {v.message_seq for v in violations}
-    headers = {m.seq: copy_headers(m.raw) for m in captured if m.seq in blamed}
+    refusals = sink.refusals()
+    violations = judge_capture(judge, sink.iter_messages(), refusals)
     timings["judge"] = time.perf_counter() - started
     return RunResult(
         plan=plan,
         outcome=outcome,
         violations=violations,
-        messages=len(captured),
+        messages=judge.messages,
         copies=judge.copies,
         recipients=len(judge.recipients),
         connections=sink.connections_seen,
         timings=timings,
-        headers=headers,
+        refusals=len(refusals),
+        headers=judge.headers,
     )
+
+
+def judge_capture(
+    judge: Judge, messages: Iterable[CapturedMessage], refusals: Iterable[Refusal] = ()
+) -> list[Violation]:
+    """Judge a stream of captured messages (one at a time) and the sink's refusals."""
+    for message in messages:
+        judge.judge_message(message)
+    for refusal in refusals:
+        judge.note_refusal(refusal)
+    return judge.finish()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import heapq
 import smtplib
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from harness.adapters.base import SmtpTarget
+from harness.errors import AdapterError
 from harness.oracle.plan import Plan
 from harness.roster.campaign import Campaign, notice_fields, render
 from harness.roster.model import Contact, Roster, Student
@@ -81,16 +85,104 @@ def per_recipient_notices(
     return outgoing
 
 
-def send_all(smtp: SmtpTarget, outgoing: Iterable[Outgoing], *, keep_bcc: bool = False) -> None:
-    """Send every transaction over one connection. With keep_bcc the bytes go out as they are,
-    a `Bcc:` header included (smtplib's send_message would strip it)."""
-    with smtplib.SMTP(smtp.host, smtp.port, timeout=60) as client:
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how soon a temporary failure (4xx, a dropped connection) is retried."""
+
+    attempts: int = 8
+    first_delay: float = 0.05
+    max_delay: float = 1.0
+
+    def delay(self, attempt: int) -> float:
+        """The wait before attempt number `attempt` + 1 (attempts count from 1)."""
+        return float(min(self.max_delay, self.first_delay * 2 ** (attempt - 1)))
+
+
+REPLY_TIMEOUT = 60.0  # seconds; RFC 5321 asks for 10 minutes after DATA, 60 s is plenty here
+
+
+def send_all(
+    smtp: SmtpTarget,
+    outgoing: Iterable[Outgoing],
+    *,
+    keep_bcc: bool = False,
+    timeout: float = REPLY_TIMEOUT,
+    retry: RetryPolicy = RetryPolicy(),
+) -> None:
+    """Send every transaction, over one connection while it lasts.
+
+    With keep_bcc the bytes go out as they are, a `Bcc:` header included (smtplib's
+    send_message would strip it). A temporary failure (a 4xx reply, a dropped connection, a
+    timeout) is retried with backoff, for only the recipients it concerned; a permanent one
+    (5xx) is given up, as a real MTA bounces it. A transaction that never gets through after
+    `retry.attempts` is given up too, unless the server could never be reached at all.
+    """
+    due: list[tuple[float, int, Outgoing, tuple[str, ...], int]] = []
+    for order, item in enumerate(outgoing):
+        heapq.heappush(due, (0.0, order, item, item.rcpt_tos, 1))
+    order = len(due)
+    client: smtplib.SMTP | None = None
+    try:
+        while due:
+            when, _, item, rcpts, attempt = heapq.heappop(due)
+            wait = when - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            if client is None:
+                try:
+                    client = _connect(smtp, timeout)
+                except OSError as err:
+                    if attempt >= retry.attempts:
+                        raise AdapterError(
+                            f"cannot reach the SMTP server at {smtp.host}:{smtp.port}: {err}"
+                        ) from None
+                    order += 1
+                    later = time.monotonic() + retry.delay(attempt)
+                    heapq.heappush(due, (later, order, item, rcpts, attempt + 1))
+                    continue
+            retry_rcpts = _attempt(client, item, rcpts, keep_bcc)
+            if client.sock is None:  # a 421 or a lost connection: reconnect next time
+                client = None
+            if retry_rcpts and attempt < retry.attempts:
+                order += 1
+                later = time.monotonic() + retry.delay(attempt)
+                heapq.heappush(due, (later, order, item, retry_rcpts, attempt + 1))
+    finally:
+        if client is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                client.quit()
+            client.close()
+
+
+def _connect(smtp: SmtpTarget, timeout: float) -> smtplib.SMTP:
+    client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
+    try:
         if smtp.tls == "starttls":
             client.starttls()
         if smtp.user is not None:
             client.login(smtp.user, smtp.password or "")
-        for item in outgoing:
-            if keep_bcc:
-                client.sendmail(item.mail_from, list(item.rcpt_tos), item.message.as_bytes())
-            else:
-                client.send_message(item.message, item.mail_from, list(item.rcpt_tos))
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _attempt(
+    client: smtplib.SMTP, item: Outgoing, rcpts: tuple[str, ...], keep_bcc: bool
+) -> tuple[str, ...]:
+    """Send `item` to `rcpts` once; return the recipients to retry (temporary failures)."""
+    try:
+        if keep_bcc:
+            refused = client.sendmail(item.mail_from, list(rcpts), item.message.as_bytes())
+        else:
+            refused = client.send_message(item.message, item.mail_from, list(rcpts))
+    except smtplib.SMTPRecipientsRefused as err:
+        refused = err.recipients
+    except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as err:
+        return rcpts if 400 <= err.smtp_code < 500 else ()
+    except (smtplib.SMTPServerDisconnected, OSError):
+        # No 250 came: the message was not accepted (or the reply was lost, which a real
+        # sender cannot tell apart; hence the long timeout).
+        client.close()
+        return rcpts
+    return tuple(r for r in rcpts if r in refused and 400 <= refused[r][0] < 500)

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 
 from harness.adapters.base import AdapterOutcome, SmtpTarget
 from harness.adapters.compose import (
+    REPLY_TIMEOUT,
     Outgoing,
     compose_notice,
     greeted_contact,
@@ -29,13 +30,18 @@ class Mutant:
     name: str = ""
     catches: str = ""
     keep_bcc: bool = False
+    reply_timeout: float = REPLY_TIMEOUT
+    # True for a mutant whose error shows only in a later campaign of the same instance
+    # (harness.stateful catches it); one `mailharness run` sends it correctly.
+    across_campaigns: bool = False
 
     @property
     def spec(self) -> str:
         return f"mutant:{self.name}"
 
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
-        send_all(smtp, self.outgoing(Plan(roster, campaign)), keep_bcc=self.keep_bcc)
+        outgoing = self.outgoing(Plan(roster, campaign))
+        send_all(smtp, outgoing, keep_bcc=self.keep_bcc, timeout=self.reply_timeout)
         return AdapterOutcome(spec=self.spec)
 
     def outgoing(self, plan: Plan) -> list[Outgoing]:
@@ -165,6 +171,47 @@ class ClassList(Mutant):
         return per_recipient_notices(plan, extra=attach)
 
 
+class StaleCache(Mutant):
+    """Caches each student's recipients from the first campaign that selects the student and
+    reuses them in every later campaign: after an address change, a new custody order or an
+    unlinked contact, it still mails the old address or the now-forbidden contact. A single
+    campaign is sent correctly; only a second one, after the roster changed, shows it."""
+
+    name, catches, across_campaigns = "stale-cache", "restricted-recipient", True
+
+    def __init__(self) -> None:
+        self._recipients: dict[str, tuple[tuple[str, Contact], ...]] = {}
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        roster, campaign = plan.roster, plan.campaign
+        outgoing = []
+        for student_id in campaign.selected:
+            if student_id not in self._recipients:
+                self._recipients[student_id] = tuple(
+                    (address, greeted_contact(roster, student_id, address))
+                    for address in sorted(plan.recipients[student_id])
+                )
+            student = roster.student_by_id[student_id]
+            for address, contact in self._recipients[student_id]:
+                message = compose_notice(campaign, student, contact)
+                outgoing.append(Outgoing(campaign.sender, (address,), message))
+        return outgoing
+
+
+class RetryDuplicate(Mutant):
+    """Waits one second for a reply, then takes the silence for a failure and sends again.
+
+    A slow server had already accepted the message: the family gets it twice. Correct on a
+    fast server, so only a run with slow replies (`--fault data:slow:RATE`) shows it; RFC 5321
+    gives the server 10 minutes to answer the end of DATA.
+    """
+
+    name, catches, reply_timeout = "retry-duplicate", "duplicate-notice", 1.0
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        return per_recipient_notices(plan)
+
+
 class Unrendered(Mutant):
     """Middletown: the subject is merged, but every third notice's body goes out with its
     first-name placeholder still in it ("{student_first_name} Lee has 4 absences")."""
@@ -192,5 +239,18 @@ class Unrendered(Mutant):
 
 MUTANTS: dict[str, type[Mutant]] = {
     m.name: m
-    for m in (ToAll, JoinShift, IgnoresRestricted, BccHeader, Duplicate, ClassList, Unrendered)
+    for m in (
+        ToAll,
+        JoinShift,
+        IgnoresRestricted,
+        BccHeader,
+        Duplicate,
+        ClassList,
+        StaleCache,
+        RetryDuplicate,
+        Unrendered,
+    )
 }
+
+# Mutants whose error only shows when the sink misbehaves: the faults that reveal them.
+NEEDS_FAULTS: dict[str, tuple[str, ...]] = {"retry-duplicate": ("data:slow:0.03:2",)}

@@ -47,7 +47,9 @@ def resolve(spec: str, *, timeout: float = 300.0) -> Adapter:
         url = spec if rest.startswith("//") else rest
         return HttpAdapter(spec, url, timeout)
     if spec == "external":
-        raise AdapterError(f"adapter spec {spec!r}: {kind} adapters are not supported yet")
+        from harness.adapters.external import ExternalAdapter
+
+        return ExternalAdapter()
     raise AdapterError(f"unknown adapter spec {spec!r}; known forms: {', '.join(KNOWN_FORMS)}")
 
 

@@ -42,6 +42,36 @@ def add_sink_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--grace", type=float, default=0.2, help="idle seconds after the last session closes"
     )
+    add_listen_safety_option(parser)
+    add_fault_options(parser)
+
+
+def add_listen_safety_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="let the sink listen on a --host that is not loopback",
+    )
+
+
+def add_fault_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="STAGE:ACTION:RATE[:DELAY]",
+        help="inject a fault: STAGE mail|rcpt|data, ACTION a 4xx/5xx code, drop or slow "
+        "(e.g. rcpt:451:0.1, data:550:0.05, data:drop:0.05, data:slow:0.1:3); repeatable",
+    )
+    parser.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
+
+
+def add_real_address_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-real-addresses",
+        action="store_true",
+        help="accept a roster with addresses outside the reserved domains (example.com, ...)",
+    )
 
 
 @dataclass(frozen=True)

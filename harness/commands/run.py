@@ -13,6 +13,7 @@ from harness.commands.options import (
     EXIT_VIOLATIONS,
     RosterChoice,
     Verbs,
+    add_real_address_option,
     add_roster_options,
     add_sink_options,
     load_or_generate,
@@ -32,13 +33,32 @@ def register(verbs: Verbs) -> None:
         "--json", action="store_true", help="print report.json to stdout, not the summary"
     )
     add_sink_options(parser)
+    parser.add_argument(
+        "--store", type=Path, help="record into this new capture store (judge it again: check)"
+    )
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=10.0,
+        help="--adapter external: judge after the sink was idle this many seconds",
+    )
+    parser.add_argument(
+        "--first-timeout",
+        type=float,
+        default=600.0,
+        help="--adapter external: give up (exit 2) if no message came within this many seconds",
+    )
+    add_real_address_option(parser)
     parser.set_defaults(execute=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
     from harness.report.terminal import summary_lines
+    from harness.roster.reserved import require_reserved
 
     choice = load_or_generate(args)
+    if not args.allow_real_addresses:
+        require_reserved(choice.roster)
     report = run_and_report(args, choice, args.adapter, args.campaign, args.report_dir)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
@@ -49,10 +69,15 @@ def execute(args: argparse.Namespace) -> int:
     return EXIT_PASS if report["verdict"] == "pass" else EXIT_VIOLATIONS
 
 
-def reproduce_command(spec: str, choice: RosterChoice, campaign: str) -> str:
-    return shlex.join(
-        ["mailharness", "run", "--adapter", spec, *choice.options, "--campaign", campaign]
-    )
+def reproduce_command(
+    spec: str, choice: RosterChoice, campaign: str, faults: tuple[str, ...] = (), seed: int = 0
+) -> str:
+    words = ["mailharness", "run", "--adapter", spec, *choice.options, "--campaign", campaign]
+    for fault in faults:
+        words += ["--fault", fault]
+    if faults:
+        words += ["--fault-seed", str(seed)]
+    return shlex.join(words)
 
 
 def run_and_report(
@@ -60,12 +85,14 @@ def run_and_report(
 ) -> dict[str, Any]:
     """One run in a fresh sink; report.json written (also when the run failed to look)."""
     from harness.adapters.command import CommandError
+    from harness.adapters.external import ExternalAdapter
     from harness.adapters.registry import resolve
+    from harness.commands.serving import serving
     from harness.report.json_report import SCHEMA, build_report, write_report
     from harness.report.render import render_all
     from harness.roster.campaign_io import resolve_campaign
     from harness.runner import run_once
-    from harness.sink.server import CaptureSink
+    from harness.sink.faults import FaultPlan
 
     campaign = resolve_campaign(choice.roster, kind)
     if not campaign.selected:
@@ -74,15 +101,31 @@ def run_and_report(
             f"({len(choice.roster.students)} students): nothing to judge"
         )
     adapter = resolve(spec, timeout=args.timeout)
+    faults = FaultPlan.parse(args.fault, args.fault_seed)
     run_info = {
         "adapter": spec,
         "roster": choice.label,
         "campaign": campaign.id,
-        "reproduce": reproduce_command(spec, choice, kind),
+        "reproduce": reproduce_command(spec, choice, kind, tuple(args.fault), args.fault_seed),
     }
+    if faults:
+        run_info["faults"] = faults.describe()
+    external = spec == "external"
+    if isinstance(adapter, ExternalAdapter):
+        adapter.input_dir = report_dir / "input"
     try:
-        with CaptureSink(args.host, args.port) as sink:
-            result = run_once(choice.roster, campaign, adapter, sink, grace=args.grace)
+        with serving(args, faults, getattr(args, "store", None)) as sink:
+            if external:
+                announce_external(sink.host, sink.port, args, report_dir / "input")
+            result = run_once(
+                choice.roster,
+                campaign,
+                adapter,
+                sink,
+                grace=args.idle if external else args.grace,
+                idle_timeout=args.timeout if external else 60.0,
+                first_message_timeout=args.first_timeout if external else None,
+            )
     except HarnessError as exc:
         failed: dict[str, Any] = {"verdict": "error", "error": str(exc), "run": run_info}
         if isinstance(exc, CommandError):
@@ -99,3 +142,15 @@ def run_and_report(
     write_report(report, report_dir)
     render_all(report, report_dir)
     return report
+
+
+def announce_external(host: str, port: int, args: argparse.Namespace, input_dir: Path) -> None:
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    print(f"sink listening on {where} (SMTP, no TLS, no AUTH)", flush=True)
+    print(f"point the pipeline's outgoing SMTP relay at {where} and send the campaign", flush=True)
+    print(f"its input (roster, contacts, notices): {input_dir}", flush=True)
+    print(
+        f"waiting up to {args.first_timeout:g} s for the first message; judging once the sink "
+        f"has been idle {args.idle:g} s",
+        flush=True,
+    )

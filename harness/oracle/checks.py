@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.oracle.decode import visible_segments
+from harness.oracle.headers import copy_headers
 from harness.oracle.plan import Plan
 from harness.oracle.template_check import TemplateHit, find_unrendered
 from harness.oracle.tokens import Hit, TokenIndex
-from harness.sink.capture import CapturedMessage, Copy
+from harness.roster.model import normalize_address
+from harness.sink.capture import CapturedMessage, Copy, Refusal
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ CHECKS: tuple[CheckSpec, ...] = (
     ),
     CheckSpec("missing-notice", "minor", "a recipient got no copy about a student it must hear of"),
     CheckSpec("duplicate-notice", "minor", "a recipient got more than one copy about a student"),
+    CheckSpec(
+        "delivery-failure",
+        "minor",
+        "a notice the sink refused permanently (5xx) was never delivered: not a leak, a bounce",
+    ),
 )
 SEVERITY = {spec.id: spec.severity for spec in CHECKS}
 
@@ -124,12 +131,21 @@ class Judge:
         self.copies = 0
         self.messages = 0
         self.recipients: set[str] = set()
+        # message seq -> the headers people read (From, To, Subject...), for flagged messages
+        self.headers: dict[int, dict[str, str]] = {}
+        # Permanent refusals: what each could have carried, and the reply, for the evidence.
+        self.refused_pairs: dict[tuple[str, str], str] = {}  # refused DATA: (r, student)
+        self.refused_recipients: dict[str, str] = {}  # refused at RCPT: content never sent
 
     def judge_message(self, message: CapturedMessage) -> None:
         findings = find_subjects(self.index, message.raw)
         self.messages += 1
+        found_before = len(self.violations)
         for copy in message.copies():
             self._judge_copy(copy, findings)
+        if len(self.violations) > found_before:
+            # Kept now: the judge sees each message once (streamed from the sink's store).
+            self.headers[message.seq] = copy_headers(message.raw)
 
     def _judge_copy(self, copy: Copy, findings: CopyFindings) -> None:
         plan, r = self.plan, copy.recipient
@@ -215,12 +231,38 @@ class Judge:
             )
         )
 
+    def note_refusal(self, refusal: Refusal) -> None:
+        """Remember a permanent refusal, so that what it stopped is a delivery failure.
+
+        A refused DATA is attributed by its content (the students it concerned); a refused
+        RCPT carried no content, so it covers every notice for that recipient. A refused MAIL
+        names no recipient and cannot be attributed. Temporary refusals are the sender's to
+        retry: a notice it never resent stays missing.
+        """
+        if not refusal.permanent:
+            return
+        recipients = [normalize_address(r) for r in refusal.rcpt_tos]
+        if refusal.stage == "rcpt":
+            for r in recipients:
+                self.refused_recipients.setdefault(r, refusal.reply)
+        elif refusal.stage == "data":
+            students = find_subjects(self.index, refusal.raw).students
+            for r in recipients:
+                for student_id in students:
+                    self.refused_pairs.setdefault((r, student_id), refusal.reply)
+
     def finish(self) -> list[Violation]:
         """Add what is missing or doubled once every copy is judged; return all violations."""
         for student_id, addresses in self.plan.recipients.items():
             for r in sorted(addresses):
                 count = self.delivered[(r, student_id)]
-                if count == 0:
+                refused = self.refused_pairs.get((r, student_id)) or self.refused_recipients.get(r)
+                if count == 0 and refused is not None:
+                    evidence = [Evidence("envelope", f"refused for {r}: {refused}")]
+                    self.violations.append(
+                        Violation("delivery-failure", r, (student_id,), tuple(evidence))
+                    )
+                elif count == 0:
                     self._add("missing-notice", r, [student_id], [])
                 elif count > 1:
                     evidence = [Evidence("envelope", f"{count} copies to {r} about {student_id}")]

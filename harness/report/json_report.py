@@ -52,6 +52,7 @@ def build_report(result: RunResult, *, run: dict[str, Any]) -> dict[str, Any]:
             "copies": result.copies,
             "recipients": result.recipients,
             "connections": result.connections,
+            "refusals": result.refusals,
             "violations": sum(by_check.values()),
             "violations_by_check": by_check,
         },

@@ -1,4 +1,4 @@
-"""What the sink records for every accepted message, before it answers 250."""
+"""What the sink records: every accepted message before it answers 250, and what it refused."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ class CapturedMessage:
     peer: str  # "host:port" of the client
     session: int  # which SMTP session (connection) carried it
     received_at: float  # time.time() at acceptance
+    tls: bool = False  # the session had done STARTTLS
+    auth_user: str | None = None  # the login of an authenticated session
 
     def copies(self) -> list[Copy]:
         """One copy per envelope recipient: each is judged on what that recipient sees."""
@@ -26,3 +28,33 @@ class CapturedMessage:
 class Copy:
     message: CapturedMessage
     recipient: str  # normalized envelope recipient
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A command the sink answered with an injected fault instead of accepting it.
+
+    `stage` is "mail", "rcpt" or "data"; `reply` the reply sent ("451 4.3.0 ...") or "drop"
+    when the connection was closed without one. `rcpt_tos` holds the refused recipient at the
+    rcpt stage and the whole envelope at the data stage; `raw` the refused DATA (else b"").
+    """
+
+    seq: int  # order among the refusals, from 1
+    stage: str
+    reply: str
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    raw: bytes
+    peer: str
+    session: int
+    at: float
+
+    @property
+    def permanent(self) -> bool:
+        """A 5xx reply: the client must not retry it."""
+        return self.reply[:1] == "5"
+
+    @property
+    def temporary(self) -> bool:
+        """A 4xx reply or a dropped connection: a correct client retries."""
+        return not self.permanent

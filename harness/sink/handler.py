@@ -3,16 +3,29 @@
 `CaptureHandler` owns the sink's whole state (messages, counters, last activity) behind one
 lock, because aiosmtpd calls it from the sink's loop thread while tests and the runner read it
 from theirs. A message is stored before `handle_DATA` returns, so before the client sees
-`250 OK`: once `sendmail()` has returned, the message is in `messages()`.
+`250 OK`: once `sendmail()` has returned, the message is in `messages()`. With a
+`CaptureStore`, "stored" means committed to its database (the handler awaits the store's group
+commit); without one, appended to an in-memory list.
+
+With a `FaultPlan`, MAIL, RCPT and DATA may be answered with an injected fault instead; every
+refusal is recorded (as a `Refusal`) before its reply goes out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
-from harness.sink.capture import CapturedMessage
+from harness.sink.capture import CapturedMessage, Refusal
+from harness.sink.faults import FaultPlan, FaultRule
+from harness.sink.store import CaptureStore, StoreError
+
+# Called in the sink's loop thread for every message stored and every refusal recorded.
+Listener = Callable[[CapturedMessage | Refusal], None]
 
 
 def format_peer(peer: Any) -> str:
@@ -23,13 +36,38 @@ def format_peer(peer: Any) -> str:
     return str(peer)
 
 
+def session_facts(session: Any) -> tuple[bool, str | None]:
+    """(TLS in use, the authenticated login) of an aiosmtpd session."""
+    tls = getattr(session, "ssl", None) is not None
+    user: str | None = None
+    if getattr(session, "authenticated", False):
+        data = getattr(session, "auth_data", None)
+        login = getattr(data, "login", data)
+        if isinstance(login, bytes):
+            user = login.decode("utf-8", "replace")
+        elif isinstance(login, str):
+            user = login
+    return tls, user
+
+
 class CaptureHandler:
     """aiosmtpd handler hooks (duck-typed) plus the session bookkeeping of the sink."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        store: CaptureStore | None = None,
+        faults: FaultPlan | None = None,
+        listener: Listener | None = None,
+    ) -> None:
         self._cond = threading.Condition(threading.Lock())
-        self._messages: list[CapturedMessage] = []
+        self._store = store
+        self._faults = faults if faults else None
+        self._listener = listener
+        self._messages: list[CapturedMessage] = []  # without a store
+        self._refusals: list[Refusal] = []  # without a store
         self._seq = 0
+        self._refusal_seq = 0
+        self._count = 0
         self._connections_seen = 0
         self._open_sessions = 0
         self._last_activity = time.monotonic()
@@ -56,6 +94,21 @@ class CaptureHandler:
 
     # -- aiosmtpd hooks -----------------------------------------------------------------------
 
+    async def handle_MAIL(
+        self,
+        server: Any,
+        session: Any,
+        envelope: Any,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        fault = await self._apply_fault("mail", server)
+        if fault is not None:
+            return await self._refuse(fault, server, session, address, (), b"")
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(
         self,
         server: Any,
@@ -64,7 +117,11 @@ class CaptureHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
-        """Accept every recipient: the sink delivers nowhere, so no address is refused."""
+        """Accept every recipient (the sink delivers nowhere), unless a fault says otherwise."""
+        fault = await self._apply_fault("rcpt", server)
+        if fault is not None:
+            mail_from = envelope.mail_from or ""
+            return await self._refuse(fault, server, session, mail_from, (address,), b"")
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
@@ -72,27 +129,126 @@ class CaptureHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """Record the message, then (and only then) answer 250."""
         raw = envelope.original_content
-        with self._cond:
-            self._seq += 1
-            self._messages.append(
-                CapturedMessage(
-                    seq=self._seq,
-                    mail_from=envelope.mail_from or "",
-                    rcpt_tos=tuple(envelope.rcpt_tos),
-                    raw=bytes(raw) if raw is not None else b"",
-                    peer=format_peer(session.peer),
-                    session=getattr(server, "session_number", 0),
-                    received_at=time.time(),
-                )
-            )
-            self._touch()
+        raw = bytes(raw) if raw is not None else b""
+        fault = self._faults.draw("data") if self._faults is not None else None
+        if fault is not None and fault.action != "slow":
+            rcpts = tuple(envelope.rcpt_tos)
+            return await self._refuse(fault, server, session, envelope.mail_from or "", rcpts, raw)
+        tls, auth_user = session_facts(session)
+        pending = CapturedMessage(
+            seq=0,
+            mail_from=envelope.mail_from or "",
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            raw=raw,
+            peer=format_peer(session.peer),
+            session=getattr(server, "session_number", 0),
+            received_at=time.time(),
+            tls=tls,
+            auth_user=auth_user,
+        )
+        try:
+            await self._record_message(pending)
+        except StoreError as err:
+            # Not stored, so not accepted: a temporary failure the client will retry.
+            return f"451 4.3.0 mailharness could not store the message: {err}"
+        if fault is not None:
+            await asyncio.sleep(fault.delay)  # stored already: only the 250 is late
         return "250 OK"
+
+    async def _apply_fault(self, stage: str, server: Any) -> FaultRule | None:
+        """Draw the fault for this command; a slow one is served here (and then None)."""
+        if self._faults is None:
+            return None
+        fault = self._faults.draw(stage)
+        if fault is not None and fault.action == "slow":
+            await asyncio.sleep(fault.delay)
+            return None
+        return fault
+
+    async def _refuse(
+        self,
+        fault: FaultRule,
+        server: Any,
+        session: Any,
+        mail_from: str,
+        rcpt_tos: tuple[str, ...],
+        raw: bytes,
+    ) -> str:
+        """Record the refusal, then answer it (or drop the connection)."""
+        pending = Refusal(
+            seq=0,
+            stage=fault.stage,
+            reply=fault.reply if fault.action == "reply" else "drop",
+            mail_from=mail_from,
+            rcpt_tos=rcpt_tos,
+            raw=raw,
+            peer=format_peer(session.peer),
+            session=getattr(server, "session_number", 0),
+            at=time.time(),
+        )
+        if self._store is not None:
+            stored = await asyncio.wrap_future(self._store.submit(pending))
+            assert isinstance(stored, Refusal)
+        else:
+            with self._cond:
+                self._refusal_seq += 1
+                stored = replace(pending, seq=self._refusal_seq)
+                self._refusals.append(stored)
+        with self._cond:
+            self._touch()
+        self._notify(stored)
+        transport = getattr(server, "transport", None)
+        if fault.action == "drop" and transport is not None:
+            transport.abort()  # before aiosmtpd writes the reply, so none goes out
+        elif fault.code == 421 and transport is not None:
+            # 421 closes the session; the reply is written in this same step, before this runs.
+            asyncio.get_running_loop().call_soon(transport.close)
+        return pending.reply if fault.action == "reply" else "421 4.4.2 connection dropped"
+
+    async def _record_message(self, pending: CapturedMessage) -> CapturedMessage:
+        if self._store is not None:
+            stored = await asyncio.wrap_future(self._store.submit(pending))
+            assert isinstance(stored, CapturedMessage)
+            with self._cond:
+                self._count += 1
+                self._touch()
+        else:
+            with self._cond:
+                self._seq += 1
+                self._count += 1
+                stored = replace(pending, seq=self._seq)
+                self._messages.append(stored)
+                self._touch()
+        self._notify(stored)
+        return stored
+
+    def _notify(self, record: CapturedMessage | Refusal) -> None:
+        if self._listener is not None:
+            self._listener(record)
 
     # -- readers, any thread -----------------------------------------------------------------
 
     def messages(self) -> list[CapturedMessage]:
+        return list(self.iter_messages())
+
+    def iter_messages(self) -> Iterator[CapturedMessage]:
+        """Every message in arrival order; streamed from the store when there is one."""
+        if self._store is not None:
+            return self._store.iter_messages()
         with self._cond:
-            return list(self._messages)
+            return iter(list(self._messages))
+
+    def refusals(self) -> list[Refusal]:
+        if self._store is not None:
+            return self._store.refusals()
+        with self._cond:
+            return list(self._refusals)
+
+    @property
+    def message_count(self) -> int:
+        """Messages accepted since the last clear."""
+        with self._cond:
+            return self._count
 
     @property
     def connections_seen(self) -> int:
@@ -106,11 +262,19 @@ class CaptureHandler:
 
     def clear(self) -> None:
         """Forget every message and restart seq and the session count (open sessions stay)."""
+        if self._store is not None:
+            self._store.clear()
         with self._cond:
             self._messages.clear()
-            self._seq = 0
+            self._refusals.clear()
+            self._seq = self._refusal_seq = self._count = 0
             self._connections_seen = 0
             self._touch()
+
+    def wait_for_message(self, timeout: float) -> bool:
+        """Block until at least one message was accepted; False if `timeout` passes first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._count > 0, timeout)
 
     def wait_idle(self, grace: float, timeout: float) -> bool:
         """Block until no session is open and nothing happened for `grace` seconds.

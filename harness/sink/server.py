@@ -17,16 +17,19 @@ import contextlib
 import ipaddress
 import socket
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
 from aiosmtpd.smtp import SMTP
 
 from harness.errors import SinkError
-from harness.sink.capture import CapturedMessage
-from harness.sink.handler import CaptureHandler
+from harness.sink.capture import CapturedMessage, Refusal
+from harness.sink.faults import FaultPlan
+from harness.sink.handler import CaptureHandler, Listener
+from harness.sink.store import CaptureStore
 
-__all__ = ["SINK_HOSTNAME", "CaptureSink"]
+__all__ = ["SINK_HOSTNAME", "CaptureSink", "check_listen_address"]
 
 SINK_HOSTNAME = "mailharness.sink.test"  # the 220/EHLO name; a literal, so no DNS lookup
 DATA_SIZE_LIMIT = 64 * 1024 * 1024
@@ -119,6 +122,15 @@ def _resolve_loopback(host: str) -> bool:
     )
 
 
+def check_listen_address(host: str, allow_non_loopback: bool = False) -> None:
+    """Raise SinkError unless `host` is loopback or exposing the sink was asked for."""
+    if not allow_non_loopback and not _resolve_loopback(host):
+        raise SinkError(
+            f"refusing to listen on {host}: not a loopback address"
+            " (pass allow_non_loopback=True, or --allow-remote, to expose the sink)"
+        )
+
+
 def _bind(host: str, port: int) -> socket.socket:
     """A bound, listening, non-blocking socket, or a one-line SinkError."""
     try:
@@ -154,6 +166,10 @@ class CaptureSink:
 
     Use as a context manager, or call `start()` and `stop()`. It listens on loopback only
     unless `allow_non_loopback=True`. `port=0` picks a free port; read it back from `.port`.
+
+    `store`: record into this durable `CaptureStore` (the caller opens and closes it) instead
+    of an in-memory list. `faults`: inject these faults. `listener`: called in the sink's
+    thread with every message stored and every refusal made (keep it quick).
     """
 
     def __init__(
@@ -162,15 +178,15 @@ class CaptureSink:
         port: int = 0,
         *,
         allow_non_loopback: bool = False,
+        store: CaptureStore | None = None,
+        faults: FaultPlan | None = None,
+        listener: Listener | None = None,
     ) -> None:
-        if not allow_non_loopback and not _resolve_loopback(host):
-            raise SinkError(
-                f"refusing to listen on {host}: not a loopback address"
-                " (pass allow_non_loopback=True to expose the sink)"
-            )
+        check_listen_address(host, allow_non_loopback)
         self._host = host
         self._port = port
-        self._handler = CaptureHandler()
+        self._handler = CaptureHandler(store, faults, listener)
+        self.store = store
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
@@ -294,6 +310,22 @@ class CaptureSink:
     def messages(self) -> list[CapturedMessage]:
         """A snapshot of every accepted message, in arrival order."""
         return self._handler.messages()
+
+    def iter_messages(self) -> Iterator[CapturedMessage]:
+        """Every accepted message in arrival order, streamed from the store if there is one."""
+        return self._handler.iter_messages()
+
+    def refusals(self) -> list[Refusal]:
+        """Every command answered with an injected fault, in order."""
+        return self._handler.refusals()
+
+    @property
+    def message_count(self) -> int:
+        return self._handler.message_count
+
+    def wait_for_message(self, timeout: float) -> bool:
+        """Block until a message was accepted; False if `timeout` seconds pass first."""
+        return self._handler.wait_for_message(timeout)
 
     def clear(self) -> None:
         """Forget the messages and restart seq and session numbering (to reuse the sink)."""

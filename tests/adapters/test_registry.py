@@ -73,10 +73,10 @@ def test_empty_cmd() -> None:
     assert "needs a command" in one_line_error("cmd:  ")
 
 
-def test_external_not_supported_yet() -> None:
-    message = one_line_error("external")
-    assert "external" in message
-    assert "not supported yet" in message
+def test_external() -> None:
+    from harness.adapters.external import ExternalAdapter
+
+    assert isinstance(resolve("external"), ExternalAdapter)
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ def test_check_ids_and_severities_are_the_design_table() -> None:
         ("unrendered-template", "major"),
         ("missing-notice", "minor"),
         ("duplicate-notice", "minor"),
+        ("delivery-failure", "minor"),
     ]
 
 

@@ -10,18 +10,25 @@ import struct
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from harness.errors import SinkError
 from harness.sink.server import CaptureSink
+from harness.sink.store import CaptureStore
 
 SENDER = "office@school.example.org"
 
 
-@pytest.fixture
-def sink() -> Iterator[CaptureSink]:
-    with CaptureSink() as s:
+@pytest.fixture(params=["memory", "store"])
+def sink(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaptureSink]:
+    """Every test below runs against the in-memory list and against the durable store."""
+    if request.param == "memory":
+        with CaptureSink() as s:
+            yield s
+        return
+    with CaptureStore(tmp_path / "sink.sqlite") as store, CaptureSink(store=store) as s:
         yield s
 
 

@@ -1,0 +1,408 @@
+"""The durable capture store: every accepted message in SQLite before the sink answers 250.
+
+One file (or ":memory:") holds the envelope, the exact bytes and the session facts of every
+message, in arrival order, and every refusal the fault injector made. No cap, no eviction, no
+deduplication: two identical messages are two rows. The envelope stays in its own column and is
+never folded into a header, so a leaked `Bcc:` header and an envelope-only Bcc stay apart.
+
+Writes go through one writer thread that commits in groups: it takes everything the concurrent
+SMTP sessions queued while it was busy, writes it in one transaction, commits, and only then
+resolves each session's future, so each 250 follows the commit that holds its message. Many
+sessions' messages share one commit instead of paying one each.
+
+Durability: WAL with `synchronous=NORMAL`. In WAL mode a commit appends the transaction to the
+-wal file with write() before it returns; NORMAL only skips the fsync, which guards against the
+operating system losing its page cache (power loss, kernel crash). A killed process, even by
+SIGKILL, loses nothing the kernel was given, and the next open replays the WAL. So every
+message that got its 250 survives SIGKILL of the sink; FULL would fsync per group and only buy
+power-loss safety, which a test sink does not promise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.sink.capture import CapturedMessage, Refusal
+
+__all__ = ["CaptureStore", "StoreError"]
+
+# PRAGMA application_id: marks a file as a mailharness store ("MHCS").
+APPLICATION_ID = 0x4D484353
+SCHEMA_VERSION = 1
+READ_BATCH = 256
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY,
+    mail_from TEXT NOT NULL,
+    rcpt_tos TEXT NOT NULL,          -- JSON array, as given at RCPT TO, in order
+    raw BLOB NOT NULL,
+    peer TEXT NOT NULL,
+    session INTEGER NOT NULL,
+    tls INTEGER NOT NULL,
+    auth_user TEXT,
+    received_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refusals (
+    seq INTEGER PRIMARY KEY,
+    stage TEXT NOT NULL,
+    reply TEXT NOT NULL,
+    mail_from TEXT NOT NULL,
+    rcpt_tos TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    peer TEXT NOT NULL,
+    session INTEGER NOT NULL,
+    at REAL NOT NULL
+);
+"""
+_MESSAGE_COLUMNS = "seq, mail_from, rcpt_tos, raw, peer, session, tls, auth_user, received_at"
+_REFUSAL_COLUMNS = "seq, stage, reply, mail_from, rcpt_tos, raw, peer, session, at"
+
+Record = CapturedMessage | Refusal
+
+
+class StoreError(HarnessError):
+    """A store file that cannot be opened or written, or is not a mailharness store."""
+
+
+class _Stop:
+    pass
+
+
+_STOP = _Stop()
+
+
+class CaptureStore:
+    """A SQLite capture store at `path` (":memory:" for a private in-memory one).
+
+    `create=False` refuses a path that does not exist (for judging a store offline). The store
+    is safe to use from any thread; use it as a context manager or call `close()`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+        self._path = str(path)
+        if self._path != ":memory:" and not create and not Path(self._path).is_file():
+            raise StoreError(f"store {self._path}: no such file")
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[tuple[Record, Future[Record]] | _Stop] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._closed = False
+        self._commits = 0
+        self._conn = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        where = f"store {self._path}"
+        try:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as err:
+            raise StoreError(f"{where}: cannot open: {err}") from None
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if app_id != APPLICATION_ID and tables:
+                raise StoreError(f"{where}: not a mailharness capture store")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if app_id == APPLICATION_ID and version != SCHEMA_VERSION:
+                raise StoreError(f"{where}: store schema {version}, expected {SCHEMA_VERSION}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
+            if not tables:
+                conn.executescript(_SCHEMA)
+                conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as err:
+            conn.close()
+            raise StoreError(f"{where}: not a mailharness capture store ({err})") from None
+        except StoreError:
+            conn.close()
+            raise
+        return conn
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def submit(self, record: Record) -> Future[Record]:
+        """Queue a message or refusal (its seq is ignored) for the next group commit.
+
+        The future resolves, once the commit holding it is done, to the record with its seq.
+        """
+        future: Future[Record] = Future()
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"store {self._path} is closed")
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_loop, name="mailharness-store-writer", daemon=True
+                )
+                self._writer.start()
+        self._queue.put((record, future))
+        return future
+
+    def add(
+        self,
+        mail_from: str,
+        rcpt_tos: tuple[str, ...] | list[str],
+        raw: bytes,
+        *,
+        peer: str = "",
+        session: int = 0,
+        tls: bool = False,
+        auth_user: str | None = None,
+        received_at: float | None = None,
+    ) -> CapturedMessage:
+        """Store one message and return it with its seq, once committed."""
+        pending = CapturedMessage(
+            seq=0,
+            mail_from=mail_from,
+            rcpt_tos=tuple(rcpt_tos),
+            raw=bytes(raw),
+            peer=peer,
+            session=session,
+            received_at=time.time() if received_at is None else received_at,
+            tls=tls,
+            auth_user=auth_user,
+        )
+        stored = self.submit(pending).result()
+        assert isinstance(stored, CapturedMessage)
+        return stored
+
+    def add_refusal(self, refusal: Refusal) -> Refusal:
+        stored = self.submit(refusal).result()
+        assert isinstance(stored, Refusal)
+        return stored
+
+    def _write_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, _Stop):
+                return
+            batch = [item]
+            stop = False
+            while True:  # everything queued meanwhile joins this group
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(more, _Stop):
+                    stop = True
+                    break
+                batch.append(more)
+            self._write_group(batch)
+            if stop:
+                return
+
+    def _write_group(self, batch: list[tuple[Record, Future[Record]]]) -> None:
+        try:
+            with self._lock:
+                stored = self._insert(batch)
+                self._commits += 1
+        except BaseException as err:
+            failure = StoreError(f"store {self._path}: cannot write: {err}")
+            for _, future in batch:
+                future.set_exception(failure)
+            return
+        for (_, future), record in zip(batch, stored, strict=True):
+            future.set_result(record)
+
+    def _insert(self, batch: list[tuple[Record, Future[Record]]]) -> list[Record]:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            next_message = conn.execute("SELECT coalesce(max(seq), 0) FROM messages").fetchone()
+            next_refusal = conn.execute("SELECT coalesce(max(seq), 0) FROM refusals").fetchone()
+            message_seq, refusal_seq = int(next_message[0]), int(next_refusal[0])
+            stored: list[Record] = []
+            messages, refusals = [], []
+            for record, _ in batch:
+                if record is _FLUSH:
+                    stored.append(record)
+                elif isinstance(record, CapturedMessage):
+                    message_seq += 1
+                    message = replace(record, seq=message_seq)
+                    messages.append(_message_row(message))
+                    stored.append(message)
+                else:
+                    refusal_seq += 1
+                    refusal = replace(record, seq=refusal_seq)
+                    refusals.append(_refusal_row(refusal))
+                    stored.append(refusal)
+            if messages:
+                conn.executemany(
+                    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                    messages,
+                )
+            if refusals:
+                conn.executemany(
+                    f"INSERT INTO refusals ({_REFUSAL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                    refusals,
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return stored
+
+    def clear(self) -> None:
+        """Delete every message and refusal (seq restarts at 1). Only on explicit request."""
+        self.flush()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("DELETE FROM messages")
+            self._conn.execute("DELETE FROM refusals")
+            self._conn.execute("COMMIT")
+
+    def flush(self) -> None:
+        """Wait until everything submitted so far is committed."""
+        with self._lock:
+            running = self._writer is not None and not self._closed
+        if running:
+            marker = self.submit(_FLUSH)
+            marker.result()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def iter_messages(self, *, after: int = 0) -> Iterator[CapturedMessage]:
+        """Every message with seq > `after`, in arrival order, read in batches (streaming).
+
+        Messages committed after the iteration started are not included.
+        """
+        with self._lock:
+            last = self._conn.execute("SELECT coalesce(max(seq), 0) FROM messages").fetchone()[0]
+        while after < last:
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE seq > ? AND seq <= ? "
+                    "ORDER BY seq LIMIT ?",
+                    (after, last, READ_BATCH),
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _message_from_row(row)
+            after = int(rows[-1][0])
+
+    def message(self, seq: int) -> CapturedMessage:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE seq = ?", (seq,)
+            ).fetchone()
+        if row is None:
+            raise StoreError(f"store {self._path}: no message {seq}")
+        return _message_from_row(row)
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    @property
+    def commits(self) -> int:
+        """Group commits made by this store object (several messages share one)."""
+        with self._lock:
+            return self._commits
+
+    def sessions(self) -> int:
+        """How many distinct SMTP sessions delivered or were refused something."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT count(*) FROM (SELECT session FROM messages UNION SELECT session "
+                "FROM refusals)"
+            ).fetchone()
+        return int(row[0])
+
+    def refusals(self) -> list[Refusal]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_REFUSAL_COLUMNS} FROM refusals ORDER BY seq"
+            ).fetchall()
+        return [_refusal_from_row(row) for row in rows]
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Commit what is queued, stop the writer and close the database. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            writer = self._writer
+        if writer is not None:
+            self._queue.put(_STOP)
+            writer.join()
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> CaptureStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<CaptureStore {self._path}>"
+
+
+# A refusal that is never written: `flush` queues it and waits for the group that carries it.
+_FLUSH = Refusal(0, "flush", "", "", (), b"", "", 0, 0.0)
+
+
+def _message_row(m: CapturedMessage) -> tuple[object, ...]:
+    rcpts = json.dumps(list(m.rcpt_tos), ensure_ascii=False)
+    return (
+        m.seq, m.mail_from, rcpts, m.raw, m.peer, m.session, int(m.tls), m.auth_user,
+        m.received_at,
+    )  # fmt: skip
+
+
+def _refusal_row(r: Refusal) -> tuple[object, ...]:
+    rcpts = json.dumps(list(r.rcpt_tos), ensure_ascii=False)
+    return (r.seq, r.stage, r.reply, r.mail_from, rcpts, r.raw, r.peer, r.session, r.at)
+
+
+def _message_from_row(row: tuple[Any, ...]) -> CapturedMessage:
+    seq, mail_from, rcpts, raw, peer, session, tls, auth_user, received_at = row
+    return CapturedMessage(
+        seq=int(seq),
+        mail_from=str(mail_from),
+        rcpt_tos=tuple(json.loads(str(rcpts))),
+        raw=bytes(raw),
+        peer=str(peer),
+        session=int(session),
+        received_at=float(received_at),
+        tls=bool(tls),
+        auth_user=None if auth_user is None else str(auth_user),
+    )
+
+
+def _refusal_from_row(row: tuple[Any, ...]) -> Refusal:
+    seq, stage, reply, mail_from, rcpts, raw, peer, session, at = row
+    return Refusal(
+        seq=int(seq),
+        stage=str(stage),
+        reply=str(reply),
+        mail_from=str(mail_from),
+        rcpt_tos=tuple(json.loads(str(rcpts))),
+        raw=bytes(raw),
+        peer=str(peer),
+        session=int(session),
+        at=float(at),
+    )

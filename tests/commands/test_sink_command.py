@@ -1,0 +1,84 @@
+"""`mailharness sink`: serves until SIGINT/SIGTERM, prints arrivals, leaves a sound store."""
+
+from __future__ import annotations
+
+import signal
+import smtplib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.sink.store import CaptureStore
+
+from .sinkproc import SinkProcess
+
+SENDER = "nurse@district.example.org"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_serves_prints_and_stops_cleanly(tmp_path: Path, signum: int) -> None:
+    store = tmp_path / "sink.sqlite"
+    sink = SinkProcess(store, cwd=tmp_path)
+    with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client:
+        for i in range(3):
+            rcpts = [f"g{i}@example.com", "office@school.example.org"]
+            client.sendmail(SENDER, rcpts, f"Subject: Notice {i}\r\n\r\nbody\r\n")
+    assert sink.stop(signum) == 0
+    out = sink.output()
+    lines = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert [line[:5] for line in lines] == [
+        [str(i + 1), "from", SENDER, "rcpt", "2"] for i in range(3)
+    ]
+    assert "'Notice 2'" in out
+    assert "stopped: 3 messages" in out
+    assert "Traceback" not in out
+    with CaptureStore(store, create=False) as again:
+        assert [m.raw for m in again.iter_messages()][-1] == b"Subject: Notice 2\r\n\r\nbody\r\n"
+    conn = sqlite3.connect(store)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+
+
+def test_a_restarted_sink_keeps_what_the_store_held(tmp_path: Path) -> None:
+    store = tmp_path / "sink.sqlite"
+    for round_ in range(2):
+        sink = SinkProcess(store, "--quiet", cwd=tmp_path)
+        with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client:
+            client.sendmail(SENDER, ["a@example.com"], f"Subject: {round_}\r\n\r\nx\r\n")
+        assert sink.stop() == 0
+        assert f"({round_} messages already)" in sink.output()
+    with CaptureStore(store, create=False) as again:
+        assert [m.seq for m in again.iter_messages()] == [1, 2]
+
+
+def test_faults_are_printed_and_stored(tmp_path: Path) -> None:
+    store = tmp_path / "sink.sqlite"
+    sink = SinkProcess(store, "--fault", "rcpt:550:1", cwd=tmp_path)
+    with (
+        smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client,
+        pytest.raises(smtplib.SMTPRecipientsRefused),
+    ):
+        client.sendmail(SENDER, ["a@example.com"], b"x\r\n")
+    assert sink.stop() == 0
+    assert "refused rcpt from nurse@district.example.org to a@example.com: 550" in sink.output()
+    with CaptureStore(store, create=False) as again:
+        assert [r.rcpt_tos for r in again.refusals()] == [("a@example.com",)]
+
+
+def test_refuses_a_non_loopback_address_without_allow_remote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["sink", "--host", "0.0.0.0", "--port", "0", "--store", str(tmp_path / "s")])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "refusing to listen on 0.0.0.0" in err[0]
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_bad_fault_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["sink", "--port", "0", "--fault", "rcpt:250:0.1"])
+    assert code == 2
+    assert "fault 'rcpt:250:0.1'" in capsys.readouterr().err
