@@ -2,7 +2,7 @@
 decode and token scan it follows, and rendering report.json into JUnit, HTML and Markdown for a
 run with thousands of violations. Prints figures; asserts nothing.
 
-    python benchmarks/reports.py   (from the repo root)
+    python benchmarks/reports.py   (from the repo root; or tox -e bench)
 """
 
 from __future__ import annotations
