@@ -36,6 +36,20 @@ class RunResult:
         return not self.violations
 
 
+def sink_target(sink: CaptureSink) -> SmtpTarget:
+    """Where and how a pipeline reaches `sink`: its credentials and STARTTLS when it has them."""
+    protocol = sink.protocol
+    credentials, tls = protocol.credentials, protocol.tls
+    return SmtpTarget(
+        host=sink.host,
+        port=sink.port,
+        user=credentials.user if credentials else None,
+        password=credentials.password if credentials else None,
+        tls="starttls" if tls else "none",
+        cafile=str(tls.cert_file) if tls else None,
+    )
+
+
 def run_once(
     roster: Roster,
     campaign: Campaign,
@@ -58,7 +72,7 @@ def run_once(
     sink.clear()
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    outcome = adapter.send(roster, campaign, SmtpTarget(host=sink.host, port=sink.port))
+    outcome = adapter.send(roster, campaign, sink_target(sink))
     if first_message_timeout is not None and not sink.wait_for_message(first_message_timeout):
         raise SinkError(
             f"no message reached the sink at {sink.host}:{sink.port} within "

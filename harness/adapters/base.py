@@ -18,6 +18,7 @@ class SmtpTarget:
     user: str | None = None
     password: str | None = None
     tls: str = "none"  # "none" | "starttls"
+    cafile: str | None = None  # PEM file to verify the sink's certificate (self-signed)
 
 
 @dataclass

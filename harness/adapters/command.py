@@ -3,7 +3,8 @@
 The contract, the interface vendors write against:
 - environment: MAILHARNESS_SMTP_HOST, MAILHARNESS_SMTP_PORT, MAILHARNESS_INPUT_DIR, and
   MAILHARNESS_SMTP_USER / MAILHARNESS_SMTP_PASSWORD / MAILHARNESS_SMTP_TLS when the sink
-  asks for them;
+  asks for them, and MAILHARNESS_SMTP_CAFILE (a PEM file that verifies the sink's certificate,
+  which is self-signed when generated) with MAILHARNESS_SMTP_TLS=starttls;
 - MAILHARNESS_INPUT_DIR holds campaign.json, notices.csv, contacts.csv and roster.json;
 - exit 0 when done; any other exit, or a run past the timeout, is an AdapterError.
 """
@@ -33,6 +34,7 @@ CONTRACT_ENV = frozenset(
         "MAILHARNESS_SMTP_USER",
         "MAILHARNESS_SMTP_PASSWORD",
         "MAILHARNESS_SMTP_TLS",
+        "MAILHARNESS_SMTP_CAFILE",
         "MAILHARNESS_INPUT_DIR",
     }
 )
@@ -121,6 +123,8 @@ def command_env(smtp: SmtpTarget, input_dir: Path) -> dict[str, str]:
         env["MAILHARNESS_SMTP_PASSWORD"] = smtp.password
     if smtp.tls != "none":
         env["MAILHARNESS_SMTP_TLS"] = smtp.tls
+    if smtp.cafile is not None:
+        env["MAILHARNESS_SMTP_CAFILE"] = smtp.cafile
     return env
 
 

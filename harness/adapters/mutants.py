@@ -171,6 +171,20 @@ class ClassList(Mutant):
         return per_recipient_notices(plan, extra=attach)
 
 
+class RetryDuplicate(Mutant):
+    """Waits one second for a reply, then takes the silence for a failure and sends again.
+
+    A slow server had already accepted the message: the family gets it twice. Correct on a
+    fast server, so only a run with slow replies (`--fault data:slow:RATE`) shows it; RFC 5321
+    gives the server 10 minutes to answer the end of DATA.
+    """
+
+    name, catches, reply_timeout = "retry-duplicate", "duplicate-notice", 1.0
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        return per_recipient_notices(plan)
+
+
 class StaleCache(Mutant):
     """Caches each student's recipients from the first campaign that selects the student and
     reuses them in every later campaign: after an address change, a new custody order or an
@@ -196,20 +210,6 @@ class StaleCache(Mutant):
                 message = compose_notice(campaign, student, contact)
                 outgoing.append(Outgoing(campaign.sender, (address,), message))
         return outgoing
-
-
-class RetryDuplicate(Mutant):
-    """Waits one second for a reply, then takes the silence for a failure and sends again.
-
-    A slow server had already accepted the message: the family gets it twice. Correct on a
-    fast server, so only a run with slow replies (`--fault data:slow:RATE`) shows it; RFC 5321
-    gives the server 10 minutes to answer the end of DATA.
-    """
-
-    name, catches, reply_timeout = "retry-duplicate", "duplicate-notice", 1.0
-
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        return per_recipient_notices(plan)
 
 
 class Unrendered(Mutant):
@@ -246,8 +246,8 @@ MUTANTS: dict[str, type[Mutant]] = {
         BccHeader,
         Duplicate,
         ClassList,
-        StaleCache,
         RetryDuplicate,
+        StaleCache,
         Unrendered,
     )
 }

@@ -6,9 +6,12 @@ import argparse
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.roster.model import Roster
+
+if TYPE_CHECKING:
+    from harness.sink.protocol import SinkProtocol
 
 EXIT_PASS, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 
@@ -71,6 +74,65 @@ def add_real_address_option(parser: argparse.ArgumentParser) -> None:
         "--allow-real-addresses",
         action="store_true",
         help="accept a roster with addresses outside the reserved domains (example.com, ...)",
+    )
+
+
+def add_protocol_options(parser: argparse.ArgumentParser) -> None:
+    """The sink's STARTTLS, AUTH and SIZE options (see harness.sink.protocol)."""
+    group = parser.add_argument_group("sink protocol")
+    group.add_argument(
+        "--sink-tls",
+        action="store_true",
+        help="offer and require STARTTLS, with a self-signed certificate made at start",
+    )
+    group.add_argument("--tls-cert", type=Path, help="PEM certificate for STARTTLS (implies TLS)")
+    group.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
+    group.add_argument(
+        "--sink-auth",
+        metavar="USER:PASS",
+        help="offer AUTH PLAIN and LOGIN for this account, and require it",
+    )
+    group.add_argument(
+        "--sink-auth-optional",
+        action="store_true",
+        help="with --sink-auth: accept mail from clients that do not log in",
+    )
+    group.add_argument(
+        "--size-limit",
+        type=positive_int,
+        metavar="BYTES",
+        help="largest message the sink accepts (EHLO SIZE; larger gets 552); default 64 MiB",
+    )
+
+
+def sink_protocol(args: argparse.Namespace, workdir: Path) -> SinkProtocol:
+    """The protocol options asked for; a generated certificate is written into `workdir`.
+
+    A verb without these options (`demo`) gets the plain default protocol.
+    """
+    from harness.errors import SinkError
+    from harness.sink.protocol import DATA_SIZE_LIMIT, Credentials, SinkProtocol
+    from harness.sink.server import SINK_HOSTNAME
+    from harness.sink.tls import generate_self_signed, load_identity
+
+    if not hasattr(args, "sink_tls"):
+        return SinkProtocol()
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise SinkError("--tls-cert and --tls-key go together: give both or neither")
+    if args.sink_auth_optional and args.sink_auth is None:
+        raise SinkError("--sink-auth-optional needs --sink-auth USER:PASS")
+    tls = None
+    if args.tls_cert is not None:
+        tls = load_identity(args.tls_cert, args.tls_key)
+    elif args.sink_tls:
+        tls = generate_self_signed(workdir, SINK_HOSTNAME)
+    credentials = Credentials.parse(args.sink_auth) if args.sink_auth is not None else None
+    return SinkProtocol(
+        tls=tls,
+        require_tls=tls is not None,
+        credentials=credentials,
+        auth_required=credentials is not None and not args.sink_auth_optional,
+        size_limit=args.size_limit or DATA_SIZE_LIMIT,
     )
 
 

@@ -13,12 +13,14 @@ from harness.commands.options import (
     EXIT_VIOLATIONS,
     RosterChoice,
     Verbs,
+    add_protocol_options,
     add_real_address_option,
     add_roster_options,
     add_sink_options,
     load_or_generate,
 )
 from harness.errors import CampaignError, HarnessError
+from harness.sink.protocol import SinkProtocol
 
 
 def register(verbs: Verbs) -> None:
@@ -33,6 +35,7 @@ def register(verbs: Verbs) -> None:
         "--json", action="store_true", help="print report.json to stdout, not the summary"
     )
     add_sink_options(parser)
+    add_protocol_options(parser)
     parser.add_argument(
         "--store", type=Path, help="record into this new capture store (judge it again: check)"
     )
@@ -116,7 +119,7 @@ def run_and_report(
     try:
         with serving(args, faults, getattr(args, "store", None)) as sink:
             if external:
-                announce_external(sink.host, sink.port, args, report_dir / "input")
+                announce_external(sink.host, sink.port, args, report_dir / "input", sink.protocol)
             result = run_once(
                 choice.roster,
                 campaign,
@@ -144,9 +147,15 @@ def run_and_report(
     return report
 
 
-def announce_external(host: str, port: int, args: argparse.Namespace, input_dir: Path) -> None:
+def announce_external(
+    host: str,
+    port: int,
+    args: argparse.Namespace,
+    input_dir: Path,
+    protocol: SinkProtocol | None = None,
+) -> None:
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    print(f"sink listening on {where} (SMTP, no TLS, no AUTH)", flush=True)
+    print(f"sink listening on {where} ({(protocol or SinkProtocol()).describe()})", flush=True)
     print(f"point the pipeline's outgoing SMTP relay at {where} and send the campaign", flush=True)
     print(f"its input (roster, contacts, notices): {input_dir}", flush=True)
     print(

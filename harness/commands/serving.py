@@ -1,12 +1,14 @@
-"""Starting a sink from command-line options: listen address, store, faults."""
+"""Starting a sink from command-line options: listen address, store, faults, TLS and AUTH."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from harness.commands.options import sink_protocol
 from harness.sink.faults import FaultPlan
 from harness.sink.handler import Listener
 from harness.sink.server import CaptureSink, check_listen_address
@@ -38,6 +40,8 @@ def serving(
                     f"store {store_path} already holds {held} messages: judge it with "
                     "`mailharness check`, or record this run into a new file"
                 )
+        # A generated TLS certificate lives as long as the sink (clients read it as CA file).
+        workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="mailharness-tls-"))
         sink = CaptureSink(
             args.host,
             args.port,
@@ -45,5 +49,6 @@ def serving(
             store=store,
             faults=faults,
             listener=listener,
+            protocol=sink_protocol(args, Path(workdir)),
         )
         yield stack.enter_context(sink)

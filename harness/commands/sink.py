@@ -16,6 +16,7 @@ from harness.commands.options import (
     Verbs,
     add_fault_options,
     add_listen_safety_option,
+    add_protocol_options,
 )
 from harness.sink.capture import CapturedMessage, Refusal
 
@@ -38,6 +39,7 @@ def register(verbs: Verbs) -> None:
     parser.add_argument("--quiet", action="store_true", help="no line per message")
     add_listen_safety_option(parser)
     add_fault_options(parser)
+    add_protocol_options(parser)
     parser.set_defaults(execute=execute)
 
 
@@ -63,6 +65,7 @@ def execute(args: argparse.Namespace) -> int:
                 f" ({held} messages already)" + (f"; faults {faults.describe()}" if faults else ""),
                 flush=True,
             )
+            print(f"protocol: {sink.protocol.describe()}", flush=True)
             while not stop.wait(0.5):
                 pass
             print("stopping", flush=True)

@@ -94,6 +94,15 @@ class CaptureHandler:
 
     # -- aiosmtpd hooks -----------------------------------------------------------------------
 
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        """Advertise PIPELINING (aiosmtpd reads commands in order, so it can take them), and
+        drop an AUTH line that offers no mechanism (a sink without credentials)."""
+        session.host_name = hostname  # this hook's duty in aiosmtpd 1.4
+        kept = [r for r in responses if r.rstrip() != "250-AUTH"]
+        return [*kept[:-1], "250-PIPELINING", kept[-1]]
+
     async def handle_MAIL(
         self,
         server: Any,

@@ -6,8 +6,10 @@ to check readiness (upstream issue #388). Binding first also turns "address alre
 into one clear `SinkError` in the caller's thread.
 
 Relies on aiosmtpd 1.4.6 (pinned): the `SMTP.connection_made` / `connection_lost` protocol
-methods, the documented `line_length_limit` class attribute, and the private
-`_handler_coroutine` task that `connection_made` creates.
+methods, the documented `line_length_limit` class attribute, the private
+`_handler_coroutine` task that `connection_made` creates, and the private `_auth_required`
+flag (set after construction: aiosmtpd warns on every connection when AUTH is required
+without TLS, which a loopback test sink legitimately does).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -27,12 +30,16 @@ from harness.errors import SinkError
 from harness.sink.capture import CapturedMessage, Refusal
 from harness.sink.faults import FaultPlan
 from harness.sink.handler import CaptureHandler, Listener
+from harness.sink.protocol import SinkProtocol
 from harness.sink.store import CaptureStore
 
 __all__ = ["SINK_HOSTNAME", "CaptureSink", "check_listen_address"]
 
 SINK_HOSTNAME = "mailharness.sink.test"  # the 220/EHLO name; a literal, so no DNS lookup
-DATA_SIZE_LIMIT = 64 * 1024 * 1024
+
+# aiosmtpd logs to "mail.log" (a deprecation warning on every AUTH, one line per timeout): with
+# no handler configured anywhere, Python's last-resort handler would print them on stderr.
+logging.getLogger("mail.log").addHandler(logging.NullHandler())
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
 
@@ -45,7 +52,9 @@ class _SinkSMTP(SMTP):
     line_length_limit = 1024 * 1024
 
     def __init__(self, handler: CaptureHandler, live: _LiveSessions, **kwargs: Any) -> None:
+        auth_required = kwargs.pop("auth_required", False)
         super().__init__(handler, **kwargs)
+        self._auth_required = auth_required
         self._capture = handler
         self._live = live
         self.session_number = 0
@@ -178,6 +187,7 @@ class CaptureSink:
         port: int = 0,
         *,
         allow_non_loopback: bool = False,
+        protocol: SinkProtocol | None = None,
         store: CaptureStore | None = None,
         faults: FaultPlan | None = None,
         listener: Listener | None = None,
@@ -185,6 +195,7 @@ class CaptureSink:
         check_listen_address(host, allow_non_loopback)
         self._host = host
         self._port = port
+        self.protocol = protocol or SinkProtocol()
         self._handler = CaptureHandler(store, faults, listener)
         self.store = store
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -280,6 +291,7 @@ class CaptureSink:
     async def _serve(self, sock: socket.socket) -> None:
         loop = asyncio.get_running_loop()
         live = self._live = _LiveSessions()
+        options = self.protocol.smtp_options()  # once: the SSL context is shared
 
         def factory() -> _SinkSMTP:
             return _SinkSMTP(
@@ -288,8 +300,8 @@ class CaptureSink:
                 hostname=SINK_HOSTNAME,
                 enable_SMTPUTF8=True,
                 decode_data=False,
-                data_size_limit=DATA_SIZE_LIMIT,
                 loop=loop,
+                **options,
             )
 
         self._server = await loop.create_server(factory, sock=sock)

@@ -175,6 +175,7 @@ def test_generated_roster_row_counts(tmp_path: Path) -> None:
 def test_environment_and_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAILHARNESS_SMTP_USER", "stale-user")  # not passed through
     monkeypatch.setenv("MAILHARNESS_SMTP_TLS", "starttls")
+    monkeypatch.setenv("MAILHARNESS_SMTP_CAFILE", "/stale/cert.pem")
     monkeypatch.setenv("VENDOR_API_KEY", "kept")
     monkeypatch.setenv("MAILHARNESS_VENDOR_MODE", "kept too")
     workdir = tmp_path / "work"
@@ -186,20 +187,33 @@ def test_environment_and_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert env["MAILHARNESS_SMTP_PORT"] == "2525"
     assert env["VENDOR_API_KEY"] == "kept"
     assert env["MAILHARNESS_VENDOR_MODE"] == "kept too"
-    for name in ("MAILHARNESS_SMTP_USER", "MAILHARNESS_SMTP_PASSWORD", "MAILHARNESS_SMTP_TLS"):
+    for name in (
+        "MAILHARNESS_SMTP_USER",
+        "MAILHARNESS_SMTP_PASSWORD",
+        "MAILHARNESS_SMTP_TLS",
+        "MAILHARNESS_SMTP_CAFILE",
+    ):
         assert name not in env
     assert Path((tmp_path / "cwd.txt").read_text().strip()).resolve() == workdir.resolve()
 
 
 def test_credentials_and_tls_when_the_sink_asks(tmp_path: Path) -> None:
     roster = crafted_roster()
-    smtp = SmtpTarget("localhost", 4650, user="vendor", password="p@ss word", tls="starttls")
+    smtp = SmtpTarget(
+        "localhost",
+        4650,
+        user="vendor",
+        password="p@ss word",
+        tls="starttls",
+        cafile="/tmp/sink-cert.pem",
+    )
     _, env = run_copy(tmp_path, roster, build_campaign(roster.students), smtp)
     assert env["MAILHARNESS_SMTP_HOST"] == "localhost"
     assert env["MAILHARNESS_SMTP_PORT"] == "4650"
     assert env["MAILHARNESS_SMTP_USER"] == "vendor"
     assert env["MAILHARNESS_SMTP_PASSWORD"] == "p@ss word"
     assert env["MAILHARNESS_SMTP_TLS"] == "starttls"
+    assert env["MAILHARNESS_SMTP_CAFILE"] == "/tmp/sink-cert.pem"
 
 
 def send(spec: str, *, timeout: float = 60.0) -> None:

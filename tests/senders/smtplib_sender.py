@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import smtplib
+import ssl
 import sys
 from email.message import EmailMessage
 from pathlib import Path
@@ -96,7 +97,9 @@ def main() -> int:
     port = int(os.environ["MAILHARNESS_SMTP_PORT"])
     with smtplib.SMTP(host, port, timeout=60) as client:
         if os.environ.get("MAILHARNESS_SMTP_TLS") == "starttls":
-            client.starttls()
+            # Verify the sink's (self-signed) certificate with the CA file the contract gives.
+            cafile = os.environ.get("MAILHARNESS_SMTP_CAFILE")
+            client.starttls(context=ssl.create_default_context(cafile=cafile))
         if "MAILHARNESS_SMTP_USER" in os.environ:
             client.login(
                 os.environ["MAILHARNESS_SMTP_USER"], os.environ.get("MAILHARNESS_SMTP_PASSWORD", "")

@@ -1,0 +1,216 @@
+"""A district's acceptance suite: one folder, one config file, the steps staff follow.
+
+`mailharness acceptance init DIR` writes `mailharness.toml` (the vendor's relay settings and
+the campaigns to try), a `tox.ini` whose environments are the steps, and a README for staff.
+The other `acceptance` verbs read the config and run the ordinary commands (roster generate,
+sink, check), so the suite never holds a second copy of their logic.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.roster.campaign import CAMPAIGN_KINDS
+from harness.roster.campaign_io import campaign_to_dict
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - 3.10
+    import tomli as tomllib
+
+CONFIG = "mailharness.toml"
+
+
+@dataclass(frozen=True)
+class Suite:
+    directory: Path
+    vendor: str
+    host: str
+    port: int
+    tls: bool
+    auth: str
+    students: int
+    seed: int
+    roster_format: str
+    campaigns: tuple[str, ...]
+
+    @property
+    def bundle(self) -> Path:
+        return self.directory / "roster"
+
+    def campaign_file(self, kind: str) -> Path:
+        return self.directory / "campaigns" / f"{kind}.json"
+
+    def store(self, kind: str) -> Path:
+        return self.directory / "capture" / f"{kind}.sqlite"
+
+    def report_dir(self, kind: str) -> Path:
+        return self.directory / "reports" / kind
+
+
+def load_suite(directory: Path) -> Suite:
+    path = directory / CONFIG
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError:
+        raise HarnessError(
+            f"{path}: no acceptance suite here (run: mailharness acceptance init)"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise HarnessError(f"{path}: not valid TOML: {exc}") from None
+    sink, roster = _table(data, "sink", path), _table(data, "roster", path)
+    campaigns = tuple(_get(data, "campaigns", list, path))
+    for kind in campaigns:
+        if kind not in CAMPAIGN_KINDS:
+            known = ", ".join(sorted(CAMPAIGN_KINDS))
+            raise HarnessError(f"{path}: campaigns: unknown kind {kind!r}; known: {known}")
+    return Suite(
+        directory=directory,
+        vendor=_get(_table(data, "vendor", path), "name", str, path),
+        host=_get(sink, "host", str, path),
+        port=_get(sink, "port", int, path),
+        tls=_get(sink, "tls", bool, path),
+        auth=_get(sink, "auth", str, path),
+        students=_get(roster, "students", int, path),
+        seed=_get(roster, "seed", int, path),
+        roster_format=_get(roster, "format", str, path),
+        campaigns=campaigns,
+    )
+
+
+def _table(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+    value: dict[str, Any] = _get(data, key, dict, path)
+    return value
+
+
+def _get(data: dict[str, Any], key: str, kind: type, path: Path) -> Any:
+    if key not in data:
+        raise HarnessError(f"{path}: {key}: missing")
+    if not isinstance(data[key], kind) or (kind is int and isinstance(data[key], bool)):
+        raise HarnessError(f"{path}: {key}: expected {kind.__name__}, got {data[key]!r}")
+    return data[key]
+
+
+def write_suite(directory: Path, *, vendor: str, students: int, seed: int, port: int) -> None:
+    if (directory / CONFIG).exists():
+        raise HarnessError(f"{directory / CONFIG}: a suite is already here; not overwriting it")
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / CONFIG).write_text(
+        CONFIG_TEMPLATE.format(vendor=vendor, students=students, seed=seed, port=port),
+        encoding="utf-8",
+    )
+    (directory / "tox.ini").write_text(TOX_TEMPLATE, encoding="utf-8")
+    (directory / "README.md").write_text(README_TEMPLATE.format(port=port), encoding="utf-8")
+
+
+def write_campaign_files(suite: Suite, roster: Any) -> list[Path]:
+    """One campaign file per campaign: what the vendor's system is asked to send."""
+    import json
+
+    from harness.roster.campaign import build_campaign
+
+    written = []
+    for kind in suite.campaigns:
+        path = suite.campaign_file(kind)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        campaign = build_campaign(roster.students, kind)
+        path.write_text(
+            json.dumps(campaign_to_dict(campaign), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+        written.append(path)
+    return written
+
+
+CONFIG_TEMPLATE = """\
+# mailharness acceptance suite. Edit, then follow README.md.
+
+# The notice runs to try, each sent and judged on its own: vaccine, covid-test, attendance.
+campaigns = ["vaccine", "covid-test"]
+
+[vendor]
+name = "{vendor}"
+
+# Where the vendor's system must send its mail (its outgoing relay / SMTP server setting).
+# mailharness sink listens here and records every message; it delivers nothing to anyone.
+[sink]
+host = "127.0.0.1"   # loopback; to accept a vendor server on the network, see README.md
+port = {port}
+tls = false          # true: offer and require STARTTLS (a certificate is generated)
+auth = ""            # "user:password": require AUTH with these credentials
+
+# The synthetic district: every address is in a reserved domain (example.com, .test, ...).
+[roster]
+students = {students}
+seed = {seed}
+format = "oneroster1.1"   # or "oneroster1.2"
+"""
+
+TOX_TEMPLATE = """\
+# The acceptance steps as tox environments, using the mailharness installed on this machine.
+[tox]
+env_list = roster
+skip_missing_interpreters = true
+
+[testenv]
+skip_install = true
+allowlist_externals = mailharness
+
+[testenv:roster]
+description = 1. write the synthetic OneRoster bundle and the campaign files
+commands = mailharness acceptance roster .
+
+[testenv:sink]
+description = 2. record what the vendor sends (one campaign at a time; Ctrl-C when done)
+commands = mailharness acceptance sink . {posargs:--campaign vaccine}
+
+[testenv:check]
+description = 3. judge what was recorded and write the reports
+commands = mailharness acceptance check . {posargs}
+"""
+
+README_TEMPLATE = """\
+# Acceptance test of a notification vendor
+
+This folder checks, before any real family gets an email, that the vendor's system sends each
+notice only to the guardians it should, and shows no one another family's data or address.
+Everything here is synthetic: the students and guardians are generated, and every address is
+in a reserved domain that cannot reach a real person.
+
+## Steps
+
+1. **Make the test district.** `mailharness acceptance roster .` (or `tox -e roster`) writes
+   `roster/`, a OneRoster CSV bundle, and `campaigns/*.json`, one per notice run (the
+   message templates and the students it is about).
+2. **Load it into the vendor's system.** Import `roster/` as you would a SIS export, and set
+   up each campaign from its file (the subject, the text, the students).
+3. **Point the vendor's outgoing mail at the harness.** Set its SMTP relay to the host and
+   port in `mailharness.toml` (port {port}). Then start recording one campaign:
+   `mailharness acceptance sink . --campaign vaccine` (or `tox -e sink`).
+4. **Send the campaign from the vendor's system.** Watch the lines that appear: one per
+   message received. When it is done, press Ctrl-C.
+5. **Judge it.** `mailharness acceptance check . --campaign vaccine` (or `tox -e check`)
+   writes `reports/vaccine/` and says PASS or FAIL. Open `reports/vaccine/report.html` in a
+   browser: the verdict is at the top, and each problem shows the message and the words
+   that should not have been there.
+
+Repeat steps 3 to 5 for each campaign in `mailharness.toml`.
+
+## What a failure means
+
+| check | what happened |
+|---|---|
+| foreign-student-data | a family received another family's child's information |
+| exposed-recipients | a family could see other families' names or addresses (To, Cc, Bcc) |
+| restricted-recipient | a notice reached an adult barred from contact (custody, no-contact order) |
+| unintended-recipient | mail went to someone who should not get this notice |
+| missing-notice / duplicate-notice | a guardian got no notice, or the same notice twice |
+
+The sink listens on this machine only (127.0.0.1). If the vendor's system runs elsewhere,
+set `host` in `mailharness.toml` to this machine's address; the sink refuses to listen
+beyond loopback unless `--allow-remote` is given, so decide that with your network staff.
+"""

@@ -1,0 +1,109 @@
+"""`mailharness acceptance`: a district's acceptance suite (init, roster, sink, check)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.commands.options import EXIT_PASS, Verbs, positive_int
+
+
+def register(verbs: Verbs) -> None:
+    parser = verbs.add_parser("acceptance", help="a district's acceptance suite for a vendor")
+    steps = parser.add_subparsers(dest="acceptance_step", required=True)
+
+    init = steps.add_parser("init", help="write a ready suite into DIR")
+    init.add_argument("dir", type=Path)
+    init.add_argument("--vendor", default="Our notification vendor")
+    init.add_argument("--students", type=positive_int, default=300)
+    init.add_argument("--seed", type=int, default=1)
+    init.add_argument("--port", type=int, default=2525)
+    init.set_defaults(execute=execute_init)
+
+    roster = steps.add_parser("roster", help="write the OneRoster bundle and campaign files")
+    roster.add_argument("dir", type=Path)
+    roster.set_defaults(execute=execute_roster)
+
+    sink = steps.add_parser("sink", help="record one campaign's mail until Ctrl-C")
+    sink.add_argument("dir", type=Path)
+    sink.add_argument("--campaign", required=True)
+    sink.add_argument("--port", type=int, help="override the port of mailharness.toml")
+    sink.set_defaults(execute=execute_sink)
+
+    check = steps.add_parser("check", help="judge what was recorded; write the reports")
+    check.add_argument("dir", type=Path)
+    check.add_argument("--campaign", help="one campaign (default: every recorded one)")
+    check.set_defaults(execute=execute_check)
+
+
+def execute_init(args: argparse.Namespace) -> int:
+    from harness.acceptance import write_suite
+
+    write_suite(args.dir, vendor=args.vendor, students=args.students, seed=args.seed,
+                port=args.port)  # fmt: skip
+    print(f"wrote an acceptance suite in {args.dir}: read {args.dir / 'README.md'}")
+    return EXIT_PASS
+
+
+def execute_roster(args: argparse.Namespace) -> int:
+    from harness.acceptance import load_suite, write_campaign_files
+    from harness.cli import main
+    from harness.roster.oneroster import read_bundle
+
+    suite = load_suite(args.dir)
+    code = main(
+        ["roster", "generate", "--students", str(suite.students), "--seed", str(suite.seed),
+         "--format", suite.roster_format, "--out", str(suite.bundle)]
+    )  # fmt: skip
+    if code != EXIT_PASS:
+        return code
+    for path in write_campaign_files(suite, read_bundle(suite.bundle)):
+        print(f"wrote {path}")
+    return EXIT_PASS
+
+
+def execute_sink(args: argparse.Namespace) -> int:
+    from harness.acceptance import load_suite
+    from harness.cli import main
+
+    suite = load_suite(args.dir)
+    _known(suite.campaigns, args.campaign)
+    store = suite.store(args.campaign)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    argv = ["sink", "--host", suite.host, "--port", str(args.port or suite.port),
+            "--store", str(store)]  # fmt: skip
+    if suite.tls:
+        argv.append("--sink-tls")
+    if suite.auth:
+        argv += ["--sink-auth", suite.auth]
+    return main(argv)
+
+
+def execute_check(args: argparse.Namespace) -> int:
+    from harness.acceptance import load_suite
+    from harness.cli import main
+    from harness.errors import HarnessError
+
+    suite = load_suite(args.dir)
+    kinds = [args.campaign] if args.campaign else suite.campaigns
+    if args.campaign:
+        _known(suite.campaigns, args.campaign)
+    recorded = [kind for kind in kinds if suite.store(kind).exists()]
+    if not recorded:
+        raise HarnessError(
+            f"{args.dir}: nothing recorded for {', '.join(kinds)}: run the sink step first"
+        )
+    worst = EXIT_PASS
+    for kind in recorded:
+        code = main(["check", "--store", str(suite.store(kind)), "--roster", str(suite.bundle),
+                     "--campaign", str(suite.campaign_file(kind)), "--report-dir",
+                     str(suite.report_dir(kind))])  # fmt: skip
+        worst = max(worst, code)
+    return worst
+
+
+def _known(campaigns: tuple[str, ...], kind: str) -> None:
+    from harness.errors import HarnessError
+
+    if kind not in campaigns:
+        raise HarnessError(f"campaign {kind!r} is not in mailharness.toml ({', '.join(campaigns)})")
