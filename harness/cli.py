@@ -7,13 +7,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from harness.commands import acceptance, check, demo, diff, export, roster, run, sink
+from harness.commands import acceptance, check, demo, diff, export, report, roster, run, sink
 from harness.commands.options import EXIT_ERROR
 from harness.errors import HarnessError
 
 # The verbs, in the order `mailharness --help` lists them. Each module has
 # `register(verbs)`, which adds its parser and sets `execute(args) -> exit code`.
-COMMANDS = (run, demo, roster, diff, sink, check, export, acceptance)
+COMMANDS = (run, demo, roster, diff, sink, check, export, acceptance, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,6 +32,8 @@ class RunResult:
     connections: int
     timings: dict[str, float] = field(default_factory=dict)
     refusals: int = 0  # commands the sink answered with an injected fault
+    # message seq -> the headers people read (From, To, Subject...), for flagged messages
+    headers: dict[int, dict[str, str]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -133,6 +135,7 @@ def run_once(
         connections=sink.connections_seen,
         timings=timings,
         refusals=len(refusals),
+        headers=judge.headers,
     )
 
 

@@ -7,6 +7,7 @@ is plain to read. The check that must catch it is named in `catches`.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections import Counter
 from email.message import EmailMessage
@@ -211,6 +212,31 @@ class StaleCache(Mutant):
         return outgoing
 
 
+class Unrendered(Mutant):
+    """Middletown: the subject is merged, but every third notice's body goes out with its
+    first-name placeholder still in it ("{student_first_name} Lee has 4 absences")."""
+
+    name, catches = "unrendered", "unrendered-template"
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        roster, campaign = plan.roster, plan.campaign
+        left = "{student_first_name}"
+        unmerged = dataclasses.replace(
+            campaign,
+            text=campaign.text.replace(left, "{" + left + "}"),
+            html=campaign.html and campaign.html.replace(left, "{" + left + "}"),
+        )
+        outgoing = []
+        for position, student_id in enumerate(campaign.selected):
+            student = roster.student_by_id[student_id]
+            body_from = unmerged if position % 3 == 0 else campaign
+            for address in sorted(plan.recipients[student_id]):
+                contact = greeted_contact(roster, student_id, address)
+                message = compose_notice(body_from, student, contact)
+                outgoing.append(Outgoing(campaign.sender, (contact.email or address,), message))
+        return outgoing
+
+
 MUTANTS: dict[str, type[Mutant]] = {
     m.name: m
     for m in (
@@ -222,6 +248,7 @@ MUTANTS: dict[str, type[Mutant]] = {
         ClassList,
         RetryDuplicate,
         StaleCache,
+        Unrendered,
     )
 }
 

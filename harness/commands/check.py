@@ -35,6 +35,7 @@ def execute(args: argparse.Namespace) -> int:
     from harness.oracle.plan import Plan
     from harness.oracle.tokens import TokenIndex
     from harness.report.json_report import build_report, write_report
+    from harness.report.render import render_all
     from harness.report.terminal import summary_lines
     from harness.roster.campaign_io import resolve_campaign
     from harness.roster.reserved import require_reserved
@@ -62,6 +63,7 @@ def execute(args: argparse.Namespace) -> int:
         recipients=len(judge.recipients),
         connections=sessions,
         refusals=len(refusals),
+        headers=judge.headers,
     )
     words = ["mailharness", "check", "--store", str(args.store), *choice.options]
     run_info = {
@@ -72,7 +74,8 @@ def execute(args: argparse.Namespace) -> int:
     }
     report = build_report(result, run=run_info)
     write_report(report, args.report_dir)
+    render_all(report, args.report_dir)
     for line in summary_lines(report):
         print(line)
-    print(f"report: {args.report_dir / 'report.json'}")
+    print(f"report: {args.report_dir / 'report.html'} (and report.json, junit.xml, summary.md)")
     return EXIT_PASS if report["verdict"] == "pass" else EXIT_VIOLATIONS

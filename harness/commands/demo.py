@@ -50,5 +50,5 @@ def execute(args: argparse.Namespace) -> int:
             outcome = "CAUGHT" if good else "MISSED"
         ok = ok and good
         print(f"{spec:<20} {what:<46} {outcome:<8} violations: {found}")
-        print(f"{'':<20} report: {report_dir / 'report.json'}")
+        print(f"{'':<20} report: {report_dir / 'report.html'}")
     return EXIT_PASS if ok else EXIT_VIOLATIONS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,9 @@ def register(verbs: Verbs) -> None:
     parser.add_argument(
         "--quiet", action="store_true", help="no progress display (it shows only on a terminal)"
     )
+    parser.add_argument(
+        "--json", action="store_true", help="print report.json to stdout, not the summary"
+    )
     add_sink_options(parser)
     add_protocol_options(parser)
     parser.add_argument(
@@ -63,7 +67,7 @@ def execute(args: argparse.Namespace) -> int:
     from harness.report.terminal import summary_lines
     from harness.roster.reserved import require_reserved
 
-    progress = progress_display(quiet=args.quiet)
+    progress = progress_display(quiet=args.quiet or args.json)
     try:
         started = time.perf_counter()
         progress.start("generation")
@@ -77,6 +81,9 @@ def execute(args: argparse.Namespace) -> int:
         )
     finally:
         progress.close()
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_PASS if report["verdict"] == "pass" else EXIT_VIOLATIONS
     for line in summary_lines(report):
         print(line)
     stages = {"generation": generated, **report.get("timings", {})}
@@ -85,7 +92,7 @@ def execute(args: argparse.Namespace) -> int:
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items())
         + f"; peak memory {peak_rss_mib():,.0f} MiB"
     )
-    print(f"report: {args.report_dir / 'report.json'}")
+    print(f"report: {args.report_dir / 'report.html'} (and report.json, junit.xml, summary.md)")
     return EXIT_PASS if report["verdict"] == "pass" else EXIT_VIOLATIONS
 
 
@@ -114,6 +121,7 @@ def run_and_report(
     from harness.adapters.registry import resolve
     from harness.commands.serving import serving
     from harness.report.json_report import SCHEMA, build_report, write_report
+    from harness.report.render import render_all
     from harness.roster.campaign_io import resolve_campaign
     from harness.runner import run_once
     from harness.sink.faults import FaultPlan
@@ -161,9 +169,11 @@ def run_and_report(
                 "stderr": exc.outcome.stderr,
             }
         write_report({"schema": SCHEMA, **failed}, report_dir)
+        render_all({"schema": SCHEMA, **failed}, report_dir)
         raise
     report = build_report(result, run=run_info)
     write_report(report, report_dir)
+    render_all(report, report_dir)
     return report
 
 

@@ -1,4 +1,4 @@
-"""The six checks of DESIGN.md, applied to every captured copy.
+"""The checks of DESIGN.md (and `unrendered-template`), applied to every captured copy.
 
 Each copy is judged on what its recipient can see. Detection (which students and contacts a
 copy reveals) happens once per message; the checks then compare those subjects with what the
@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.oracle.decode import visible_segments
+from harness.oracle.headers import copy_headers
 from harness.oracle.plan import Plan
+from harness.oracle.template_check import TemplateHit, find_unrendered
 from harness.oracle.tokens import Hit, TokenIndex
 from harness.roster.model import normalize_address
 from harness.sink.capture import CapturedMessage, Copy, Refusal
@@ -46,6 +49,11 @@ CHECKS: tuple[CheckSpec, ...] = (
         "major",
         "a copy reaches an address that is no recipient, or concerns a linked student it must not",
     ),
+    CheckSpec(
+        "unrendered-template",
+        "major",
+        "a copy still shows template syntax around a field name ({student_first_name})",
+    ),
     CheckSpec("missing-notice", "minor", "a recipient got no copy about a student it must hear of"),
     CheckSpec("duplicate-notice", "minor", "a recipient got more than one copy about a student"),
     CheckSpec(
@@ -65,9 +73,13 @@ MAX_LISTED = 25
 class Evidence:
     location: str  # where in the copy: "header:To", "part 1 text/plain", "attachment x.csv"
     text: str  # the matched token, with some context
+    match: tuple[int, int] | None = None  # where the matched token is in `text`
 
-    def as_dict(self) -> dict[str, str]:
-        return {"location": self.location, "text": self.text}
+    def as_dict(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"location": self.location, "text": self.text}
+        if self.match is not None:
+            entry["match"] = list(self.match)
+        return entry
 
 
 @dataclass(frozen=True)
@@ -91,11 +103,14 @@ class CopyFindings:
     students: dict[str, list[Hit]] = field(default_factory=dict)
     ambiguous_students: list[Hit] = field(default_factory=list)
     contacts: list[Hit] = field(default_factory=list)
+    templates: list[TemplateHit] = field(default_factory=list)
 
 
 def find_subjects(index: TokenIndex, raw: bytes) -> CopyFindings:
     findings = CopyFindings()
-    for hit in index.scan(visible_segments(raw)):
+    segments = visible_segments(raw)
+    findings.templates = find_unrendered(segments)
+    for hit in index.scan(segments):
         if hit.kind == "contact":
             findings.contacts.append(hit)
         elif len(hit.subject_ids) == 1:
@@ -116,6 +131,8 @@ class Judge:
         self.copies = 0
         self.messages = 0
         self.recipients: set[str] = set()
+        # message seq -> the headers people read (From, To, Subject...), for flagged messages
+        self.headers: dict[int, dict[str, str]] = {}
         # Permanent refusals: what each could have carried, and the reply, for the evidence.
         self.refused_pairs: dict[tuple[str, str], str] = {}  # refused DATA: (r, student)
         self.refused_recipients: dict[str, str] = {}  # refused at RCPT: content never sent
@@ -123,8 +140,12 @@ class Judge:
     def judge_message(self, message: CapturedMessage) -> None:
         findings = find_subjects(self.index, message.raw)
         self.messages += 1
+        found_before = len(self.violations)
         for copy in message.copies():
             self._judge_copy(copy, findings)
+        if len(self.violations) > found_before:
+            # Kept now: the judge sees each message once (streamed from the sink's store).
+            self.headers[message.seq] = copy_headers(message.raw)
 
     def _judge_copy(self, copy: Copy, findings: CopyFindings) -> None:
         plan, r = self.plan, copy.recipient
@@ -173,6 +194,21 @@ class Judge:
                 message_seq=copy.message.seq,
             )
 
+        if findings.templates:
+            evidence = tuple(
+                Evidence(hit.location, hit.context, (hit.start, hit.end))
+                for hit in findings.templates
+            )
+            self.violations.append(
+                Violation(
+                    "unrendered-template",
+                    r,
+                    tuple(sorted(concerned)),
+                    evidence,
+                    message_seq=copy.message.seq,
+                )
+            )
+
     def _add(
         self,
         check: str,
@@ -183,9 +219,7 @@ class Judge:
         contacts: Iterable[str] = (),
         message_seq: int | None = None,
     ) -> None:
-        evidence = tuple(
-            dict.fromkeys(Evidence(hit.location, hit.context or hit.token) for hit in hits)
-        )
+        evidence = tuple(dict.fromkeys(_evidence(hit) for hit in hits))
         self.violations.append(
             Violation(
                 check=check,
@@ -236,3 +270,11 @@ class Judge:
                         Violation("duplicate-notice", r, (student_id,), tuple(evidence))
                     )
         return self.violations
+
+
+def _evidence(hit: Hit) -> Evidence:
+    if not hit.context:
+        return Evidence(hit.location, hit.token)
+    return Evidence(
+        hit.location, hit.context, (hit.context_start, hit.context_start + len(hit.token))
+    )

@@ -38,6 +38,7 @@ class Hit:
     token: str  # the normalized token that matched
     location: str  # Segment.location
     context: str  # normalized text around the match
+    context_start: int = 0  # where the token begins in `context`
 
 
 def _full_name_tokens(first: str, last: str, *, reversed_forms: bool) -> set[str]:
@@ -257,6 +258,7 @@ class TokenIndex:
                             token=text[text_start:text_end],
                             location=location,
                             context=text[max(0, text_start - CONTEXT) : text_end + CONTEXT],
+                            context_start=min(text_start, CONTEXT),
                         )
                     )
         return hits

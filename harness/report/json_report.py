@@ -68,7 +68,25 @@ def build_report(result: RunResult, *, run: dict[str, Any]) -> dict[str, Any]:
             "stderr": result.outcome.stderr,
         },
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        # message seq (a violation's "message") -> the headers its recipients saw
+        "messages": {str(seq): headers for seq, headers in sorted(result.headers.items())},
+        "names": _names(result),
     }
+
+
+def _names(result: RunResult) -> dict[str, str]:
+    """Student and contact id -> full name, for the ids the violations list (for people:
+    "Ivonne Marin (S-34UMYQRA)" says more than the id alone)."""
+    roster = result.plan.roster
+    names: dict[str, str] = {}
+    for violation in result.violations:
+        for student_id in violation.students[:MAX_LISTED]:
+            if student_id in roster.student_by_id:
+                names[student_id] = roster.student_by_id[student_id].full_name
+        for contact_id in violation.contacts[:MAX_LISTED]:
+            if contact_id in roster.contact_by_id:
+                names[contact_id] = roster.contact_by_id[contact_id].full_name
+    return names
 
 
 def write_report(report: dict[str, Any], report_dir: Path) -> Path:

@@ -49,6 +49,7 @@ def test_check_ids_and_severities_are_the_design_table() -> None:
         ("exposed-recipients", "critical"),
         ("restricted-recipient", "critical"),
         ("unintended-recipient", "major"),
+        ("unrendered-template", "major"),
         ("missing-notice", "minor"),
         ("duplicate-notice", "minor"),
         ("delivery-failure", "minor"),

@@ -47,6 +47,7 @@ def test_every_error_class_of_the_design_has_a_mutant() -> None:
         "exposed-recipients",
         "restricted-recipient",
         "duplicate-notice",
+        "unrendered-template",
     }
 
 
