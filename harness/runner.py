@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from harness.adapters.base import Adapter, AdapterOutcome, SmtpTarget
@@ -25,6 +26,8 @@ class RunResult:
     recipients: int
     connections: int
     timings: dict[str, float] = field(default_factory=dict)
+    # (recipient, student) -> copies that concerned the student, allowed or not.
+    matrix: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @property
     def passed(self) -> bool:
@@ -79,4 +82,5 @@ def run_once(
         recipients=len(judge.recipients),
         connections=sink.connections_seen,
         timings=timings,
+        matrix=judge.matrix,
     )

@@ -11,6 +11,7 @@ from typing import Any
 from harness.roster.model import Roster
 
 EXIT_PASS, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+DEFAULT_GRACE = 0.2
 
 # The subparsers object that `register` functions receive.
 Verbs = Any
@@ -36,7 +37,10 @@ def add_sink_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="sink port (default: any free one)")
     parser.add_argument("--timeout", type=float, default=300.0, help="adapter timeout, seconds")
     parser.add_argument(
-        "--grace", type=float, default=0.2, help="idle seconds after the last session closes"
+        "--grace",
+        type=float,
+        default=None,
+        help="idle seconds after the last session closes (0.2; 0.02 per example of --examples)",
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.commands.options import (
+    DEFAULT_GRACE,
     EXIT_PASS,
     EXIT_VIOLATIONS,
     RosterChoice,
@@ -15,8 +16,9 @@ from harness.commands.options import (
     add_roster_options,
     add_sink_options,
     load_or_generate,
+    positive_int,
 )
-from harness.errors import HarnessError
+from harness.errors import HarnessError, UsageError
 
 
 def register(verbs: Verbs) -> None:
@@ -24,7 +26,12 @@ def register(verbs: Verbs) -> None:
     parser.add_argument("--adapter", required=True, help="reference, mutant:NAME, cmd:COMMAND, ...")
     add_roster_options(parser)
     parser.add_argument(
-        "--campaign", default="vaccine", help="a campaign kind or a campaign .json file"
+        "--campaign", default=None, help="a campaign kind or a campaign .json file (vaccine)"
+    )
+    parser.add_argument(
+        "--examples",
+        type=positive_int,
+        help="search N rosters drawn by Hypothesis and shrink what fails (--seed: the search's)",
     )
     parser.add_argument("--report-dir", type=Path, default=Path("reports/run"))
     add_sink_options(parser)
@@ -34,8 +41,15 @@ def register(verbs: Verbs) -> None:
 def execute(args: argparse.Namespace) -> int:
     from harness.report.terminal import summary_lines
 
+    if args.examples is not None:
+        from harness.commands.examples import execute_examples
+
+        if args.roster is not None or args.campaign is not None:
+            raise UsageError("--examples draws the rosters and campaigns: drop --roster/--campaign")
+        return execute_examples(args)
     choice = load_or_generate(args)
-    report = run_and_report(args, choice, args.adapter, args.campaign, args.report_dir)
+    kind = args.campaign or "vaccine"
+    report = run_and_report(args, choice, args.adapter, kind, args.report_dir)
     for line in summary_lines(report):
         print(line)
     print(f"report: {args.report_dir / 'report.json'}")
@@ -69,7 +83,8 @@ def run_and_report(
     }
     try:
         with CaptureSink(args.host, args.port) as sink:
-            result = run_once(choice.roster, campaign, adapter, sink, grace=args.grace)
+            grace = args.grace if args.grace is not None else DEFAULT_GRACE
+            result = run_once(choice.roster, campaign, adapter, sink, grace=grace)
     except HarnessError as exc:
         failed: dict[str, Any] = {"verdict": "error", "error": str(exc), "run": run_info}
         if isinstance(exc, CommandError):

@@ -47,6 +47,11 @@ CHECKS: tuple[CheckSpec, ...] = (
     ),
     CheckSpec("missing-notice", "minor", "a recipient got no copy about a student it must hear of"),
     CheckSpec("duplicate-notice", "minor", "a recipient got more than one copy about a student"),
+    CheckSpec(
+        "metamorphic-difference",
+        "major",
+        "shuffling, splitting or renaming the roster changed who got whose data",
+    ),
 )
 SEVERITY = {spec.id: spec.severity for spec in CHECKS}
 
@@ -107,6 +112,8 @@ class Judge:
         self.index = index
         self.violations: list[Violation] = []
         self.delivered: Counter[tuple[str, str]] = Counter()  # (recipient, student) -> copies
+        # Every (recipient, student) a copy concerned, allowed or not: the delivery matrix.
+        self.matrix: Counter[tuple[str, str]] = Counter()
         self.copies = 0
         self.messages = 0
         self.recipients: set[str] = set()
@@ -132,6 +139,7 @@ class Judge:
 
         by_check: dict[str, list[str]] = defaultdict(list)
         for student_id in sorted(concerned):
+            self.matrix[(r, student_id)] += 1
             if student_id not in linked:
                 by_check["foreign-student-data"].append(student_id)
             elif r in plan.restricted_addresses(student_id):
