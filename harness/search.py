@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from harness.adapters.base import Adapter
-from harness.errors import HarnessError
+from harness.errors import AdapterError, HarnessError
 from harness.metamorphic import RELATIONS, compare, mapped, variants
 from harness.oracle.checks import SEVERITY, Violation
 from harness.roster.campaign import Campaign
@@ -39,6 +40,11 @@ if sys.version_info < (3, 11):  # pragma: no cover - hypothesis installs the bac
 __all__ = ["Failure", "Found", "SearchResult", "explore", "failure_type", "search_settings"]
 
 SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2}
+# Adapter runs and seconds allowed for shrinking once a failure is found. Past either, the
+# search stops and reports, for each check, the smallest failing example Hypothesis reached
+# (the shrinker only moves to a smaller failing example, so the latest is the smallest).
+SHRINK_BUDGET = 300
+SHRINK_SECONDS = 30.0
 # How many students an example usually holds; rosters around batch sizes come on top.
 MAX_STUDENTS = 8
 
@@ -77,6 +83,10 @@ class Failure(AssertionError):
 def failure_type(check: str) -> type[Failure]:
     """One Failure subclass per check id, so Hypothesis shrinks each bug apart."""
     return type(f"Failure[{check}]", (Failure,), {"check": check})
+
+
+class _Enough(BaseException):
+    """Ends the search once the shrink budget is spent (Hypothesis does not catch it)."""
 
 
 class _Abort(BaseException):
@@ -162,6 +172,8 @@ def explore(
     max_students: int = MAX_STUDENTS,
     relations: tuple[str, ...] = tuple(RELATIONS),
     on_seed: Callable[[int], None] = lambda s: None,
+    shrink_budget: int = SHRINK_BUDGET,
+    shrink_seconds: float = SHRINK_SECONDS,
 ) -> SearchResult:
     """Explore `examples` rosters through `adapter`; shrink every failing behaviour.
 
@@ -171,21 +183,39 @@ def explore(
     on_seed(chosen_seed)
     outcome = SearchResult(examples=0, seed=chosen_seed)
     pairs = roster_campaigns(max_students=max_students, batch_sizes=BATCH_SIZES)
-    relation_choice = st.sampled_from((*relations, None)) if relations else st.none()
+    # None first: once a failure shows without a relation, shrinking stops running variants.
+    relation_choice = st.sampled_from((None, *relations)) if relations else st.none()
+    latest: dict[str, Found] = {}  # check -> the smallest failing example yet
+    runs_after_failure = 0
+    first_failure_at = 0.0
 
     def run(roster: Roster, campaign: Campaign) -> RunResult:
+        nonlocal runs_after_failure
         outcome.examples += 1
+        runs_after_failure += bool(latest)
         try:
             return run_once(roster, campaign, adapter, sink, grace=grace)
         except HarnessError as exc:
             raise _Abort(exc) from exc
+        except Exception as exc:  # an in-process adapter that crashed
+            raise _Abort(AdapterError(f"adapter {adapter.spec} crashed: {exc!r}")) from exc
 
     @seed(chosen_seed)
     @search_settings(examples, report_dir)
     @given(pair=pairs, relation=relation_choice, relation_seed=st.integers(0, 2**16))
     def example(pair: tuple[Roster, Campaign], relation: str | None, relation_seed: int) -> None:
+        nonlocal first_failure_at
+        if latest and (
+            runs_after_failure >= shrink_budget
+            or time.monotonic() - first_failure_at > shrink_seconds
+        ):
+            raise _Enough
         found = judge_example(*pair, relation, relation_seed, run)
         if found is not None:
+            first_failure_at = first_failure_at or time.monotonic()
+            known = latest.get(found.check)
+            if known is None or _size(found) <= _size(known):
+                latest[found.check] = found
             raise failure_type(found.check)(found)
 
     # One database key per adapter: a failure replays first for the adapter that showed it.
@@ -196,17 +226,21 @@ def explore(
         example()
     except _Abort as abort:
         raise abort.error from None
-    except Failure as failure:
-        outcome.found = [failure.found]
+    except (_Enough, Failure):
+        pass
     except BaseExceptionGroup as group:
-        failures = [e.found for e in _leaves(group) if isinstance(e, Failure)]
-        if len(failures) < len(_leaves(group)):
+        if not all(isinstance(e, Failure) for e in _leaves(group)):
             raise
-        outcome.found = sorted(
-            failures,
-            key=lambda f: (SEVERITY_ORDER[SEVERITY[f.check]], len(f.roster.students)),
-        )
+    outcome.found = sorted(
+        latest.values(),
+        key=lambda f: (SEVERITY_ORDER[SEVERITY[f.check]], len(f.roster.students)),
+    )
     return outcome
+
+
+def _size(found: Found) -> tuple[int, int, int]:
+    roster = found.roster
+    return len(roster.students), len(roster.contacts), len(roster.links)
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:

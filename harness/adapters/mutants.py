@@ -211,11 +211,18 @@ class SurnameMerge(Mutant):
             for address in addresses:
                 greeted = next(k for k in children if address in plan.recipients[k.id])
                 contact = greeted_contact(roster, greeted.id, address)
-                message = compose_notice(campaign, children[0], contact)
-                digest = "\n\n".join(
-                    render(campaign.text, notice_fields(campaign, kid, contact)) for kid in children
+                message = EmailMessage()
+                message["From"] = campaign.sender
+                message["To"] = address
+                message["Subject"] = (
+                    f"{campaign.kind} notices for the {children[0].last_name} family"
                 )
-                message.set_content(digest)
+                message.set_content(
+                    "\n\n".join(
+                        render(campaign.text, notice_fields(campaign, kid, contact))
+                        for kid in children
+                    )
+                )
                 outgoing.append(Outgoing(campaign.sender, (address,), message))
         return outgoing
 

@@ -299,7 +299,8 @@ def _household_specs(draw: st.DrawFn, rates: _Rates) -> _HouseholdSpec:
         family = "same"
     elif _chance(draw, rates.look_alike):
         family = "look-alike"
-    family_ref, family_pick = draw(st.integers(0, 1023)), draw(st.integers(0, 1023))
+    family_ref = draw(st.integers(0, 1023)) if family != "fresh" else 0
+    family_pick = draw(st.integers(0, 1023))
     non_ascii_family = _chance(draw, rates.non_ascii)
     school = draw(st.integers(0, 1))
     children = tuple(
@@ -316,13 +317,14 @@ def _household_specs(draw: st.DrawFn, rates: _Rates) -> _HouseholdSpec:
         female = role == "mother" or (role != "father" and draw(st.booleans()))
         person = _person_spec(draw, rates, female)
         own_family = not _chance(draw, 0.25)
-        family_index = draw(st.integers(0, 1023))
-        email = "own"
+        family_index = 0 if own_family else draw(st.integers(0, 1023))
+        email, ref, domain = "own", 0, 0
         if _chance(draw, rates.missing_email):
             email = "none"
         elif _chance(draw, rates.shared_addresses):
-            email = "shared"
-        ref, domain = draw(st.integers(0, 1023)), draw(st.integers(0, len(_DOMAINS) - 1))
+            email, ref = "shared", draw(st.integers(0, 1023))
+        else:
+            domain = draw(st.integers(0, len(_DOMAINS) - 1))
         linked = None
         if index and size > 1 and _chance(draw, rates.partial_links):
             linked = tuple(draw(st.booleans()) for _ in range(size))
