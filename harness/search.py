@@ -43,10 +43,10 @@ SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2}
 # Adapter runs and seconds allowed for shrinking once a failure is found. Past either, the
 # search stops and reports, for each check, the smallest failing example Hypothesis reached
 # (the shrinker only moves to a smaller failing example, so the latest is the smallest).
-SHRINK_BUDGET = 300
-SHRINK_SECONDS = 30.0
+SHRINK_BUDGET = 600
+SHRINK_SECONDS = 40.0
 # How many students an example usually holds; rosters around batch sizes come on top.
-MAX_STUDENTS = 8
+MAX_STUDENTS = 5
 
 
 @dataclass

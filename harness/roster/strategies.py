@@ -351,9 +351,6 @@ def _rosters(
     batch_rate: float,
     rates: _Rates,
 ) -> Roster:
-    households = draw(
-        st.lists(_household_specs(rates), min_size=min_students, max_size=max_students)
-    )
     target = 0
     if boundaries and _chance(draw, batch_rate):
         boundary = draw(st.sampled_from(boundaries))
@@ -364,6 +361,11 @@ def _rosters(
                 st.integers(max(min_students, boundary - 2), boundary + 2),
             )
         )
+    # After the size: the shrinker simplifies earlier choices first, and the size is what a
+    # batch boundary needs shrunk.
+    households = draw(
+        st.lists(_household_specs(rates), min_size=min_students, max_size=max_students)
+    )
     draft = _Draft(rates)
     limit = min(max_students, target) if target and target < max_students else max_students
     for spec in households:
@@ -457,14 +459,13 @@ def _address(draft: _Draft, spec: _ContactSpec, first: Name, last: Name) -> str 
 
 
 def _plain_household(rng: Random, draft: _Draft) -> None:
-    """One child and one guardian who receives mail: the bulk of a large roster."""
+    """One selected child and one guardian who receives mail: the bulk of a large roster,
+    so that a roster of about a batch size also makes about that many notices."""
     pools = _pools()[rng.choice(_LOCALES)]
     family = pools.last[rng.randrange(len(pools.last))]
     pool = pools.female if rng.random() < 0.5 else pools.male
     first, last = draft.claim_first(pool, rng.randrange(len(pool)), family)
-    kid = draft.student(
-        first, last, rng.randrange(13), rng.randrange(2), rng.random() < draft.rates.selected
-    )
+    kid = draft.student(first, last, rng.randrange(13), rng.randrange(2), True)
     first, last = draft.claim_first(pools.female, rng.randrange(len(pools.female)), family)
     address = draft.email(first, last, rng.choice(_DOMAINS))
     guardian = draft.contact(first, last, address, "en_US")
