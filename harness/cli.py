@@ -7,13 +7,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from harness.commands import demo, roster, run
+from harness.commands import demo, diff, roster, run
 from harness.commands.options import EXIT_ERROR
 from harness.errors import HarnessError
 
 # The verbs, in the order `mailharness --help` lists them. Each module has
 # `register(verbs)`, which adds its parser and sets `execute(args) -> exit code`.
-COMMANDS = (run, demo, roster)
+COMMANDS = (run, demo, roster, diff)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,8 +10,6 @@ The contract, the interface vendors write against:
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import shutil
 import signal
@@ -20,26 +18,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from harness.adapters.base import AdapterOutcome, SmtpTarget
-from harness.errors import AdapterError, CampaignError
+from harness.adapters.contract_input import write_input_dir
+from harness.errors import AdapterError
 from harness.roster.campaign import Campaign
-from harness.roster.io import save_roster
 from harness.roster.model import Roster
 
-NOTICES_HEADER = ("student_id", "first_name", "last_name", "grade", "school", "detail")
-CONTACTS_HEADER = (
-    "student_id",
-    "contact_id",
-    "first_name",
-    "last_name",
-    "email",
-    "relationship",
-    "receives_mail",
-    "contact_restricted",
-    "language",
-)
 CONTRACT_ENV = frozenset(
     {
         "MAILHARNESS_SMTP_HOST",
@@ -136,65 +122,6 @@ def command_env(smtp: SmtpTarget, input_dir: Path) -> dict[str, str]:
     if smtp.tls != "none":
         env["MAILHARNESS_SMTP_TLS"] = smtp.tls
     return env
-
-
-def write_input_dir(directory: Path, roster: Roster, campaign: Campaign) -> None:
-    """campaign.json, notices.csv, contacts.csv and roster.json, as the contract says."""
-    document: dict[str, Any] = {
-        "id": campaign.id,
-        "kind": campaign.kind,
-        "from": campaign.sender,
-        "subject": campaign.subject,
-        "text": campaign.text,
-    }
-    if campaign.html is not None:
-        document["html"] = campaign.html
-    (directory / "campaign.json").write_text(
-        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    with (directory / "notices.csv").open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(NOTICES_HEADER)
-        for student_id in campaign.selected:
-            student = roster.student_by_id.get(student_id)
-            if student is None:
-                raise CampaignError(
-                    f"campaign {campaign.id} selects {student_id}, who is not on the roster"
-                )
-            writer.writerow(
-                (
-                    student.id,
-                    student.first_name,
-                    student.last_name,
-                    student.grade,
-                    student.school,
-                    campaign.details.get(student.id, ""),
-                )
-            )
-    with (directory / "contacts.csv").open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(CONTACTS_HEADER)
-        for student in roster.students:
-            for link in roster.links_by_student.get(student.id, ()):
-                contact = roster.contact_by_id[link.contact_id]
-                writer.writerow(
-                    (
-                        link.student_id,
-                        contact.id,
-                        contact.first_name,
-                        contact.last_name,
-                        contact.email or "",
-                        link.relationship,
-                        _bool(link.receives_mail),
-                        _bool(link.contact_restricted),
-                        contact.language,
-                    )
-                )
-    save_roster(roster, directory / "roster.json")
-
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
 
 
 class _Tail:

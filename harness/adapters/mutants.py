@@ -31,6 +31,9 @@ class Mutant:
     name: str = ""
     catches: str = ""
     keep_bcc: bool = False
+    # True for a mutant whose error shows only in a later campaign of the same instance
+    # (harness.stateful catches it); one `mailharness run` sends it correctly.
+    across_campaigns: bool = False
 
     @property
     def spec(self) -> str:
@@ -278,6 +281,33 @@ class OrderDependent(Mutant):
         return outgoing
 
 
+class StaleCache(Mutant):
+    """Caches each student's recipients from the first campaign that selects the student and
+    reuses them in every later campaign: after an address change, a new custody order or an
+    unlinked contact, it still mails the old address or the now-forbidden contact. A single
+    campaign is sent correctly; only a second one, after the roster changed, shows it."""
+
+    name, catches, across_campaigns = "stale-cache", "restricted-recipient", True
+
+    def __init__(self) -> None:
+        self._recipients: dict[str, tuple[tuple[str, Contact], ...]] = {}
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        roster, campaign = plan.roster, plan.campaign
+        outgoing = []
+        for student_id in campaign.selected:
+            if student_id not in self._recipients:
+                self._recipients[student_id] = tuple(
+                    (address, greeted_contact(roster, student_id, address))
+                    for address in sorted(plan.recipients[student_id])
+                )
+            student = roster.student_by_id[student_id]
+            for address, contact in self._recipients[student_id]:
+                message = compose_notice(campaign, student, contact)
+                outgoing.append(Outgoing(campaign.sender, (address,), message))
+        return outgoing
+
+
 MUTANTS: dict[str, type[Mutant]] = {
     m.name: m
     for m in (
@@ -287,6 +317,7 @@ MUTANTS: dict[str, type[Mutant]] = {
         BccHeader,
         Duplicate,
         ClassList,
+        StaleCache,
         BatchBoundary,
         SurnameMerge,
         Race,

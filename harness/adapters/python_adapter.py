@@ -29,15 +29,24 @@ class PythonAdapter:
         self._callable = _load(spec, module, function)
 
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
-        try:
-            result = self._callable(roster, campaign, smtp)
-        except (Exception, SystemExit) as exc:
-            raise AdapterError(
-                f"adapter {self.spec} raised {type(exc).__name__}: {_one_line(exc)}"
-            ) from exc
-        if isinstance(result, AdapterOutcome):
-            return result
-        return AdapterOutcome(spec=self.spec)
+        return call_sender(self.spec, self._callable, roster, campaign, smtp)
+
+
+def call_sender(
+    spec: str,
+    function: Callable[..., object],
+    roster: Roster,
+    campaign: Campaign,
+    smtp: SmtpTarget,
+) -> AdapterOutcome:
+    """Call `function(roster, campaign, smtp)`; anything it raises is an AdapterError."""
+    try:
+        result = function(roster, campaign, smtp)
+    except (Exception, SystemExit) as exc:
+        raise AdapterError(f"adapter {spec} raised {type(exc).__name__}: {_one_line(exc)}") from exc
+    if isinstance(result, AdapterOutcome):
+        return result
+    return AdapterOutcome(spec=spec)
 
 
 def _load(spec: str, module_name: str, function: str) -> Callable[..., Any]:

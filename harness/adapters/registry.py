@@ -40,7 +40,13 @@ def resolve(spec: str, *, timeout: float = 300.0) -> Adapter:
         from harness.adapters.command import CommandAdapter
 
         return CommandAdapter(spec, rest, timeout)
-    if (kind == "http" and sep) or spec == "external":
+    if kind in ("http", "https") and sep:
+        from harness.adapters.http_adapter import HttpAdapter
+
+        # `http:URL`, or a bare URL given as the spec (`http://...` reads as the same thing).
+        url = spec if rest.startswith("//") else rest
+        return HttpAdapter(spec, url, timeout)
+    if spec == "external":
         raise AdapterError(f"adapter spec {spec!r}: {kind} adapters are not supported yet")
     raise AdapterError(f"unknown adapter spec {spec!r}; known forms: {', '.join(KNOWN_FORMS)}")
 

@@ -29,7 +29,11 @@ def add_roster_options(parser: argparse.ArgumentParser, default_seed: int | None
     parser.add_argument(
         "--seed", type=int, default=default_seed, help="roster seed (default: a random one)"
     )
-    parser.add_argument("--roster", type=Path, help="a roster file instead of a generated one")
+    parser.add_argument(
+        "--roster",
+        type=Path,
+        help="a roster .json file or a OneRoster CSV folder instead of a generated roster",
+    )
 
 
 def add_sink_options(parser: argparse.ArgumentParser) -> None:
@@ -54,11 +58,12 @@ class RosterChoice:
 def load_or_generate(args: argparse.Namespace) -> RosterChoice:
     from harness.roster.generate import generate_roster
     from harness.roster.io import load_roster
+    from harness.roster.oneroster import read_bundle
 
     if args.roster is not None:
-        return RosterChoice(
-            load_roster(args.roster), str(args.roster), ("--roster", str(args.roster))
-        )
+        path: Path = args.roster
+        roster = read_bundle(path) if path.is_dir() else load_roster(path)
+        return RosterChoice(roster, str(path), ("--roster", str(path)))
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     return RosterChoice(
         generate_roster(args.students, seed),

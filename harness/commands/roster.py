@@ -7,6 +7,8 @@ from pathlib import Path
 
 from harness.commands.options import EXIT_PASS, Verbs, positive_int
 
+FORMATS = ("json", "oneroster1.1", "oneroster1.2")
+
 
 def register(verbs: Verbs) -> None:
     parser = verbs.add_parser("roster", help="generate rosters")
@@ -14,6 +16,12 @@ def register(verbs: Verbs) -> None:
     generate = roster_verbs.add_parser("generate", help="write a synthetic roster")
     generate.add_argument("--students", type=positive_int, default=300)
     generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="json",
+        help="json (a file) or a OneRoster CSV bundle (a folder)",
+    )
     generate.add_argument("--out", type=Path, required=True)
     generate.set_defaults(execute=execute_generate)
 
@@ -21,9 +29,13 @@ def register(verbs: Verbs) -> None:
 def execute_generate(args: argparse.Namespace) -> int:
     from harness.roster.generate import generate_roster
     from harness.roster.io import save_roster
+    from harness.roster.oneroster import write_bundle
 
     roster = generate_roster(args.students, args.seed)
-    save_roster(roster, args.out)
+    if args.format == "json":
+        save_roster(roster, args.out)
+    else:
+        write_bundle(roster, args.out, version=args.format.removeprefix("oneroster"))
     print(
         f"wrote {args.out}: {len(roster.students)} students, {len(roster.contacts)} contacts, "
         f"{len(roster.links)} links"

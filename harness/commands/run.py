@@ -18,7 +18,7 @@ from harness.commands.options import (
     load_or_generate,
     positive_int,
 )
-from harness.errors import HarnessError, UsageError
+from harness.errors import CampaignError, HarnessError, UsageError
 
 
 def register(verbs: Verbs) -> None:
@@ -74,6 +74,11 @@ def run_and_report(
     from harness.sink.server import CaptureSink
 
     campaign = resolve_campaign(choice.roster, kind)
+    if not campaign.selected:
+        raise CampaignError(
+            f"campaign {campaign.id} selects no student of roster {choice.label} "
+            f"({len(choice.roster.students)} students): nothing to judge"
+        )
     adapter = resolve(spec, timeout=args.timeout)
     run_info = {
         "adapter": spec,

@@ -21,17 +21,25 @@ registered as skipped until they get an extractor of their own.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import email
+import hashlib
+import io
 import quopri
 import re
+import zipfile
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
 from email.policy import compat32
 from email.utils import collapse_rfc2231_value
 from html import unescape
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, unquote_to_bytes
+
+from harness.oracle import formats
+from harness.oracle.formats import Budget
 
 __all__ = [
     "EXTRACTORS",
@@ -54,7 +62,8 @@ class Segment:
 
 # An extractor turns a part's decoded payload (bytes) and declared charset into
 # (location suffix, text) pairs; the suffix is appended to the part's location ("" for none).
-Extractor = Callable[[bytes, str | None], list[tuple[str, str]]]
+# The budget bounds what one message may cost (zip bombs, huge PDFs); may raise.
+Extractor = Callable[[bytes, str | None, Budget], list[tuple[str, str]]]
 
 URL_DECODED = " (url-decoded)"
 
@@ -84,10 +93,13 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
             return data.decode(charset, errors="replace")
         except (LookupError, ValueError):  # a codec without "replace" (idna)
             pass
-    return data.decode("latin-1")
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
-_SINGLE_BYTE_OR_UTF8 = frozenset({"us-ascii", "ascii", "utf-8", "utf8", "iso-8859-1", "latin-1"})
+_SINGLE_BYTE_OR_UTF8 = frozenset({"us-ascii", "ascii", "utf-8", "utf8", "cp1252"})
 
 
 def _clean_charset(charset: str | None) -> str | None:
@@ -97,7 +109,25 @@ def _clean_charset(charset: str | None) -> str | None:
     cleaned = charset.split("*", 1)[0].strip().strip("\"'").lower()
     if cleaned in ("", "unknown-8bit", "x-unknown", "x-user-defined", "default"):
         return None
-    return cleaned
+    return _CHARSET_ALIASES.get(cleaned, cleaned)
+
+
+# Labels mail clients read as a superset, or that Python does not know by that name. Latin-1
+# labels are read as windows-1252 (as browsers and mail clients do): "O\x92Brien" is O'Brien.
+_CHARSET_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "gb2312": "gbk",
+    "x-gbk": "gbk",
+    "x-sjis": "shift_jis",
+    "shift-jis": "shift_jis",
+    "iso-8859-8-i": "iso-8859-8",
+    "x-mac-roman": "mac-roman",
+    "ks_c_5601-1987": "cp949",
+    "x-euc-jp": "euc_jp",
+}
 
 
 def _unsurrogate(value: str) -> str:
@@ -205,8 +235,7 @@ _HTML_TOKEN = re.compile(
 _HTML_ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 
 
-# Separates values that are distinct on screen so that no name matches across two of them.
-_SEPARATOR = "\n|\n"
+_SEPARATOR = formats.SEPARATOR
 
 
 def _attributes(source: str, into: dict[str, list[str]]) -> None:
@@ -251,72 +280,230 @@ def html_segments(markup: str) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------- extractors
 
 
-def _text(payload: bytes, charset: str | None) -> list[tuple[str, str]]:
+def _text(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str, str]]:
     return [("", decode_bytes(payload, charset))]
 
 
-def _html(payload: bytes, charset: str | None) -> list[tuple[str, str]]:
+def _html(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str, str]]:
     return html_segments(decode_bytes(payload, charset))
 
 
-def _skip(payload: bytes, charset: str | None) -> list[tuple[str, str]]:
+def _csv(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str, str]]:
+    text = decode_bytes(payload, charset)
+    return [("", text), (" rows", formats.csv_rows(text))]
+
+
+def _calendar(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str, str]]:
+    """ICS and vCard: the file as text, and its fields decoded."""
+    text = decode_bytes(payload, charset)
+    return [("", text), (" fields", formats.calendar_fields(text))]
+
+
+def _pdf(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str, str]]:
+    return formats.pdf_text(payload, budget)
+
+
+def _zip(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str, str]]:
+    """A ZIP file: an office document (told by its members, whatever its declared type), or
+    an archive whose members are extracted in turn."""
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        names = archive.namelist()
+    kind = formats.office_kind(names)
+    if kind == "xlsx":
+        try:
+            return formats.xlsx_text(payload, budget)
+        except Exception:  # openpyxl refused it: its XML still shows the strings
+            return formats.office_text(payload, budget)
+    if kind is not None:
+        return formats.office_text(payload, budget)
+    if budget.depth >= budget.MAX_DEPTH:
+        budget.cut = True
+        return []
+    found = [(" member names", _SEPARATOR.join(map(_as_words, names)))]
+    budget.depth += 1
+    try:
+        for name, content in formats.archive_members(payload, budget):
+            content_type = _BY_EXTENSION.get(name.rsplit(".", 1)[-1].lower(), "")
+            found.extend(
+                (f" > {name}{suffix}", text)
+                for suffix, text in _extract(content_type, name, content, None, budget)
+            )
+    finally:
+        budget.depth -= 1
+    return found
+
+
+def _strings(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str, str]]:
+    """Runs of printable text in a binary format we do not parse (Excel 97 .xls, Word 97
+    .doc), single-byte and UTF-16LE, as the `strings` tool shows them."""
+    runs = [m.decode("cp1252", errors="replace") for m in _PRINTABLE_RUN.findall(payload)]
+    runs += [m.decode("utf-16-le") for m in _UTF16_RUN.findall(payload)]
+    return [(" strings", budget.take_text(_SEPARATOR.join(runs)))] if runs else []
+
+
+_PRINTABLE_RUN = re.compile(rb"[\t\x20-\x7e\xa0-\xff]{4,}")
+_UTF16_RUN = re.compile(rb"(?:[\x20-\x7e\xa0-\xff]\x00){4,}")
+
+
+def _skip(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str, str]]:
     return []
 
 
-# Content type -> extractor. Types not listed: text/* as text; anything else as text when it
-# decodes as UTF-8 (a CSV sent as application/octet-stream), else skipped.
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+# Content type -> extractor. Types not listed: text/* as text; anything else by its magic
+# bytes (PDF, ZIP), else as text when it looks like text (a CSV sent as
+# application/octet-stream), else skipped.
 EXTRACTORS: dict[str, Extractor] = {
     "text/html": _html,
     "application/xhtml+xml": _html,
     "text/plain": _text,
-    "text/csv": _text,
-    "text/calendar": _text,
-    "text/vcard": _text,
-    "text/x-vcard": _text,
+    "text/csv": _csv,
+    "text/tab-separated-values": _csv,
+    "application/csv": _csv,
+    "text/calendar": _calendar,
+    "application/ics": _calendar,
+    "text/vcard": _calendar,
+    "text/x-vcard": _calendar,
+    "text/directory": _calendar,
     "text/xml": _text,
     "application/xml": _text,
     "application/json": _text,
-    "application/csv": _text,
-    "application/ics": _text,
-    # Later issues: extractors of their own. Skipped quietly until then.
-    "application/pdf": _skip,
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _skip,
-    "application/vnd.ms-excel": _skip,
-    "application/zip": _skip,
+    "application/pdf": _pdf,
+    "application/zip": _zip,
+    "application/x-zip-compressed": _zip,
+    _XLSX: _zip,
+    _DOCX: _zip,
+    _PPTX: _zip,
+    "application/vnd.oasis.opendocument.text": _zip,
+    "application/vnd.oasis.opendocument.spreadsheet": _zip,
+    "application/vnd.oasis.opendocument.presentation": _zip,
+    "application/vnd.ms-excel": _strings,
+    "application/msword": _strings,
+    "application/vnd.ms-powerpoint": _strings,
 }
 
 # By file name, when the declared type says nothing useful (application/octet-stream).
 _BY_EXTENSION: dict[str, str] = {
     "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
     "txt": "text/plain",
     "json": "application/json",
     "xml": "application/xml",
     "ics": "text/calendar",
     "vcf": "text/vcard",
+    "vcard": "text/vcard",
     "htm": "text/html",
     "html": "text/html",
     "pdf": "application/pdf",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "xls": "application/vnd.ms-excel",
     "zip": "application/zip",
+    "xlsx": _XLSX,
+    "xlsm": _XLSX,
+    "docx": _DOCX,
+    "pptx": _PPTX,
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "odp": "application/vnd.oasis.opendocument.presentation",
+    "xls": "application/vnd.ms-excel",
+    "doc": "application/msword",
+    "ppt": "application/vnd.ms-powerpoint",
 }
 
 _OPAQUE_MAINTYPES = frozenset({"image", "audio", "video", "font", "model"})
+_CACHED = frozenset({_pdf, _zip})
+_MAGIC: tuple[tuple[bytes, Extractor], ...] = ((b"%PDF-", _pdf), (formats.ZIP_MAGIC, _zip))
 
 
-def _extractor_for(content_type: str, filename: str | None) -> Extractor | None:
+def _extractor_for(content_type: str, filename: str | None, data: bytes) -> Extractor | None:
+    maintype = content_type.split("/", 1)[0]
+    if maintype in _OPAQUE_MAINTYPES:
+        return _skip
+    if maintype != "text":
+        # The bytes say what a binary really is, whatever the sender declared.
+        head = data[:1024].lstrip()
+        for magic, extractor in _MAGIC:
+            if head.startswith(magic):
+                return extractor
     if content_type in EXTRACTORS:
         return EXTRACTORS[content_type]
     if filename and "." in filename:
         by_name = _BY_EXTENSION.get(filename.rsplit(".", 1)[1].strip().lower())
         if by_name is not None:
             return EXTRACTORS[by_name]
-    maintype = content_type.split("/", 1)[0]
     if maintype == "text":
         return _text
-    if maintype in _OPAQUE_MAINTYPES:
-        return _skip
-    return None  # try UTF-8
+    return None  # text if it looks like text
+
+
+def _extract(
+    content_type: str, filename: str | None, data: bytes, charset: str | None, budget: Budget
+) -> list[tuple[str, str]]:
+    """(suffix, text) pairs of a payload. A format its reader cannot parse (a truncated PDF,
+    a corrupt ZIP) shows its printable runs instead: never raises."""
+    extractor = _extractor_for(content_type, filename, data)
+    if extractor is None:
+        text = _sniff_text(data)
+        return [("", text)] if text else []
+    if extractor in _CACHED:
+        return _cached_extract(extractor, data, charset, budget)
+    try:
+        return extractor(data, charset, budget)
+    except Exception:
+        return _text(data, charset, budget)
+
+
+# Bulk mail attaches the same file (a form, a flyer, or the wrong class list) to thousands of
+# copies, and PDF and spreadsheet readers are slow: their results are kept by content hash.
+_CACHE: OrderedDict[tuple[Extractor, int, bytes], list[tuple[str, str]]] = OrderedDict()
+_CACHE_SIZE = 64
+
+
+def _cached_extract(
+    extractor: Extractor, data: bytes, charset: str | None, budget: Budget
+) -> list[tuple[str, str]]:
+    # Within an archive less depth is left: the same file may be read less deep there.
+    key = (extractor, budget.depth, hashlib.blake2b(data, digest_size=16).digest())
+    found = _CACHE.get(key)
+    if found is not None:
+        _CACHE.move_to_end(key)
+        return found
+    try:
+        found = extractor(data, charset, budget)
+    except Exception:  # a file its reader refuses: what is printable in it
+        found = _strings(data, charset, budget)
+    if not budget.exhausted():  # a result cut short by this message's budget is not kept
+        _CACHE[key] = found
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return found
+
+
+def _sniff_text(data: bytes) -> str | None:
+    """The text of a payload of unknown type that is text: UTF-8 or UTF-16 with a byte order
+    mark, UTF-8, or single-byte text without control characters. None for a binary."""
+    for bom, codec in (
+        (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                return None
+    head = data[:8192]
+    if b"\x00" in head:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    controls = sum(1 for byte in head if byte < 0x20 and byte not in b"\t\r\n\f")
+    if controls > len(head) // 100:
+        return None
+    return decode_bytes(data, None)
 
 
 def _as_written(part: Message) -> str:
@@ -371,13 +558,13 @@ def _is_message(part: Message) -> bool:
     return str(part.get("content-type", "")).lstrip().lower().startswith("message/")
 
 
-def _walk(part: Message, number: str, out: list[Segment]) -> None:
+def _walk(part: Message, number: str, out: list[Segment], budget: Budget) -> None:
     """Segments of one MIME part and everything under it. `number` is the part's IMAP number,
     "" for a top-level multipart (whose children are 1, 2, ...)."""
     if not part.is_multipart():
         number = number or "1"
         try:
-            _leaf(part, number, out)
+            _leaf(part, number, out, budget)
         except Exception:  # a part too broken to decode: show it as written
             out.append(Segment(f"part {number}", _as_written(part)))
         return
@@ -390,29 +577,36 @@ def _walk(part: Message, number: str, out: list[Segment]) -> None:
                 enclosed_number = f"{number}.{index}" if len(payload) > 1 else number
                 kind = part.get_content_type()
                 out.extend(_header_segments(enclosed, f"part {enclosed_number} {kind} "))
-                _walk_body(enclosed, enclosed_number, out)
+                _walk_body(enclosed, enclosed_number, out, budget)
         return
     for index, child in enumerate(payload, start=1):
         if isinstance(child, Message):
             child_number = f"{number}.{index}" if number else str(index)
             out.extend(_header_segments(child, f"part {child_number} "))
-            _walk(child, child_number, out)
+            _walk(child, child_number, out, budget)
     for extra, label in ((part.preamble, "preamble"), (part.epilogue, "epilogue")):
         if extra and not extra.isspace():
             where = f"part {number} {label}" if number else label
             out.append(Segment(where, _unsurrogate(extra)))
 
 
-def _walk_body(msg: Message, number: str, out: list[Segment]) -> None:
+def _walk_body(msg: Message, number: str, out: list[Segment], budget: Budget) -> None:
     """The body of a top-level or enclosed message: a multipart body's parts are number.1,
     number.2...; a single-part body is part number.1 (IMAP), or part 1 at the top."""
     if msg.is_multipart() and not _is_message(msg):
-        _walk(msg, number, out)
+        _walk(msg, number, out, budget)
     else:
-        _walk(msg, f"{number}.1" if number else "1", out)
+        _walk(msg, f"{number}.1" if number else "1", out, budget)
 
 
-def _leaf(part: Message, number: str, out: list[Segment]) -> None:
+def _as_words(filename: str) -> str:
+    """A file name, and when it has underscores for spaces (Jose_Nunez.pdf) also as words."""
+    if "_" not in filename:
+        return filename
+    return filename + _SEPARATOR + filename.replace("_", " ")
+
+
+def _leaf(part: Message, number: str, out: list[Segment], budget: Budget) -> None:
     """A single (non-multipart) part: its file names, then its content."""
     type_params = _params(part, "content-type")
     content_type = type_params[0][0] if type_params else part.get_default_type()
@@ -421,32 +615,21 @@ def _leaf(part: Message, number: str, out: list[Segment]) -> None:
     filename = _param(_params(part, "content-disposition"), "filename")
     name = _param(type_params, "name")
     if filename:
-        out.append(Segment(f"part {number} Content-Disposition filename", filename))
+        out.append(Segment(f"part {number} Content-Disposition filename", _as_words(filename)))
     if name and name != filename:
-        out.append(Segment(f"part {number} Content-Type name", name))
+        out.append(Segment(f"part {number} Content-Type name", _as_words(name)))
     shown_name = filename or name
     if shown_name:
         location = f"part {number} attachment {shown_name} ({content_type})"
     else:
         location = f"part {number} {content_type}"
 
-    extractor = _extractor_for(content_type, shown_name)
-    if extractor is _skip:
-        return
+    if content_type.split("/", 1)[0] in _OPAQUE_MAINTYPES:
+        return  # not even decoded: images are most of the bytes of real mail
     data = _payload_bytes(part)
     if not data:
         return
-    if extractor is None:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return  # binary, and no extractor for it yet
-        if "\x00" in text:
-            return
-        found = [("", text)]
-    else:
-        charset = _param(type_params, "charset")
-        found = extractor(data, charset)
+    found = _extract(content_type, shown_name, data, _param(type_params, "charset"), budget)
     out.extend(Segment(location + suffix, text) for suffix, text in found)
 
 
@@ -469,10 +652,11 @@ def url_decoded(text: str) -> str | None:
 def visible_segments(raw: bytes) -> list[Segment]:
     """Everything the recipient of this raw RFC 5322 message can read. Never raises."""
     segments: list[Segment] = []
+    budget = Budget()
     try:
         msg = email.message_from_bytes(raw, policy=compat32)
         segments.extend(_header_segments(msg, ""))
-        _walk_body(msg, "", segments)
+        _walk_body(msg, "", segments, budget)
     except Exception:  # an oracle that crashes judges nothing: fall back to the raw bytes
         segments.append(Segment("raw message", raw.decode("utf-8", errors="replace")))
     result: list[Segment] = []
@@ -483,4 +667,43 @@ def visible_segments(raw: bytes) -> list[Segment]:
         view = url_decoded(segment.text)
         if view is not None:
             result.append(Segment(segment.location + URL_DECODED, view))
+        if "data:" in segment.text:
+            result.extend(_data_url_segments(segment, budget))
     return result
+
+
+# data:[<media type>][;charset=...][;base64],<data> (RFC 2397), anywhere in a text: an href,
+# an img src, a CSS url(), a line of a text body.
+_DATA_URL = re.compile(
+    r"data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(?:;[\w.+-]+=[^;,\s\"'<>()]*)*)"
+    r"(?P<base64>;base64)?,(?P<data>[^\s\"'<>()]*)",
+    re.IGNORECASE,
+)
+
+
+def _data_url_segments(segment: Segment, budget: Budget) -> list[Segment]:
+    """What the data: URLs in a segment hold, extracted like an attachment of their type."""
+    found: list[Segment] = []
+    for match in _DATA_URL.finditer(segment.text):
+        content_type = (match.group("type") or "text/plain").lower()
+        if content_type.split("/", 1)[0] in _OPAQUE_MAINTYPES:
+            continue
+        if match.group("base64"):
+            encoded = re.sub(r"[^A-Za-z0-9+/_-]", "", unquote_plus(match.group("data")))
+            try:
+                data = base64.b64decode(
+                    encoded + "=" * (-len(encoded) % 4),
+                    altchars=b"-_" if "-" in encoded or "_" in encoded else None,
+                )
+            except (binascii.Error, ValueError):
+                continue
+        else:
+            data = unquote_to_bytes(match.group("data"))
+        charset = re.search(r";charset=([^;,]+)", match.group("params") or "", re.IGNORECASE)
+        location = f"{segment.location} data: URL ({content_type})"
+        for suffix, text in _extract(
+            content_type, None, data, charset.group(1) if charset else None, budget
+        ):
+            if text.strip():
+                found.append(Segment(location + suffix, text))
+    return found

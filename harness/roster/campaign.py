@@ -41,7 +41,7 @@ class Campaign:
     html: str | None
     selected: tuple[str, ...]
     # student id -> the detail line of that student's notice ("missing: Tdap").
-    details: Mapping[str, str] = field(default_factory=dict)
+    details: Mapping[str, str] = field(default_factory=dict, hash=False)
     attachment: Attachment | None = None
 
     def templates(self) -> dict[str, str]:

@@ -92,14 +92,6 @@ def _detail(roster: Roster, student_id: str, kind: str) -> str:
 
 def campaign_to_dict(campaign: Campaign) -> dict[str, Any]:
     """The cmd contract's campaign.json, plus the selection, so a file round-trips."""
-    data: dict[str, Any] = {
-        "id": campaign.id,
-        "kind": campaign.kind,
-        "from": campaign.sender,
-        "subject": campaign.subject,
-        "text": campaign.text,
-    }
-    if campaign.html is not None:
-        data["html"] = campaign.html
-    data["students"] = list(campaign.selected)
-    return data
+    from harness.adapters.contract_input import campaign_document
+
+    return {**campaign_document(campaign), "students": list(campaign.selected)}

@@ -181,9 +181,20 @@ def _faker(locale: str) -> Faker:
 
 
 def _draw(produce: Callable[[], object], size: int) -> tuple[Name, ...]:
+    """Up to `size` distinct names; stops early once the provider has no new ones."""
     seen: dict[str, Name] = {}
+    drawn: set[str] = set()
+    misses = 0
     for _ in range(size * 6):
-        name = make_name(str(produce()))
+        raw = str(produce())
+        if raw in drawn:
+            misses += 1
+            if misses >= 100:
+                break
+            continue
+        drawn.add(raw)
+        misses = 0
+        name = make_name(raw)
         if name.ascii and name.key not in seen:
             seen[name.key] = name
             if len(seen) >= size:
@@ -299,22 +310,25 @@ class _Builder:
         self.domains = _table(EMAIL_DOMAINS)
         self.schools = _school_names(self.rng, students)
         self.rates = [self.rng.uniform(0.3, 0.6) for _ in _SENSITIVE_KEYS]
-        # A family name drawn this many times is combined with a second one, so that first
-        # names drawn for it rarely collide however large the roster (about three persons
-        # carry a family name each time it is drawn).
+        # Family names in slots, one set per locale. A slot drawn this many times takes a
+        # double name on the same surname, so that first names drawn for a family name
+        # rarely collide however large the roster (about three persons carry a family name
+        # each time it is drawn).
         self.capacity = {
             locale: max(2, min(len(p.female), len(p.male)) // _CROWD)
             for locale, p in self.pools.items()
         }
+        self.family_slots = {locale: list(p.last) for locale, p in self.pools.items()}
+        self.family_uses = {locale: [0] * len(p.last) for locale, p in self.pools.items()}
         self.students: list[Student] = []
         self.contacts: list[Contact] = []
         self.links: list[Link] = []
         self.names = NameRegistry()
-        self.load: dict[str, int] = {}
         self.taken_ids: set[str] = set()
         self.taken_emails: set[str] = set()
         self.reusable: list[Contact] = []  # parents who may reappear in a step-family
         self.births: dict[int, tuple[str, ...]] = {}
+        self.accented: list[tuple[str, Name]] = []  # family names with non-ASCII letters
 
     def pick(self, items: Sequence[T]) -> T:
         return items[int(self.random() * len(items))]
@@ -343,27 +357,28 @@ class _Builder:
                 return first, double
 
     def double(self, last: Name, locale: str) -> Name:
-        second = self.pick(self.pools[locale].last)
-        while second.key in last.key.split():
-            second = self.pick(self.pools[self.pick(self.any_locale)].last)
+        """`last` and a second surname of the locale (of any, where the locale has few)."""
+        pool = self.pools[locale].last
+        second = self.pick(pool)
+        for _ in range(20):
+            if len(pool) >= 100 and second.key != last.key:
+                break
+            pool = self.pools[self.pick(self.any_locale)].last
+            second = self.pick(pool)
         return join_names(last, second, " " if locale in ("es_MX", "pt_BR") else "-")
 
     def last_name(self, locale: str) -> Name:
-        last = self.pick(self.pools[locale].last)
+        """A family name of the locale: see family_slots."""
+        slots, uses = self.family_slots[locale], self.family_uses[locale]
+        slot = int(self.random() * len(slots))
+        if uses[slot] >= self.capacity[locale]:
+            slots[slot] = self.double(self.pools[locale].last[slot], locale)
+            uses[slot] = 0
+        uses[slot] += 1
+        last = slots[slot]
         if locale == "es_MX" and self.random() < 0.3:
             last = self.double(last, locale)  # two surnames, as many Mexican families write
-        return self.spread(last, locale)
-
-    def spread(self, family: Name, locale: str) -> Name:
-        """Count a household's use of a family name; a crowded one gets a second name."""
-        base, capacity, tries = family, self.capacity[locale], 0
-        used = self.load.get(family.key, 0)
-        while used >= capacity:
-            tries += 1
-            family = self.double(base, locale if tries <= 3 else self.pick(self.any_locale))
-            used = self.load.get(family.key, 0)
-        self.load[family.key] = used + 1
-        return family
+        return last
 
     def new_id(self, prefix: str) -> str:
         while True:
@@ -553,21 +568,19 @@ class _Builder:
                 self.reusable.append(contact)
 
     def non_ascii_family(self) -> tuple[str, Name]:
-        candidates = [
-            (locale, name)
-            for locale in self.any_locale
-            for name in self.pools[locale].last
-            if not name.text.isascii()
-        ]
-        if not candidates:  # pragma: no cover - every locale above has accented names
-            return "es_MX", make_name("Hernández")
-        return self.pick(candidates)
+        if not self.accented:
+            self.accented = [
+                (locale, name)
+                for locale in self.any_locale
+                for name in self.pools[locale].last
+                if not name.text.isascii()
+            ] or [("es_MX", make_name("Hernández"))]  # every locale above has accented names
+        return self.pick(self.accented)
 
     def planted_blended(self) -> None:
         """Two siblings, two schools, four contacts each: see the module docstring."""
         random = self.random
         locale, family = self.non_ascii_family()
-        family = self.spread(family, locale)
         schools = self.household_schools()
         younger = self.student(locale, family, 1 + int(random() * 5), schools, all_keys=True)
         older = self.student(locale, family, 6 + int(random() * 3), schools, all_keys=True)

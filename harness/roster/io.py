@@ -15,9 +15,11 @@ and `language` (default `"en"`) may be left out; every other field is required, 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +31,13 @@ __all__ = ["SCHEMA", "load_roster", "roster_from_dict", "roster_to_dict", "save_
 
 SCHEMA = "mailharness.roster/1"
 _TOP_LEVEL = ("schema", "students", "contacts", "links")
+_STUDENT_KEYS = frozenset(
+    ("id", "first_name", "last_name", "grade", "school", "birth_date", "sensitive")
+)
+_CONTACT_KEYS = frozenset(("id", "first_name", "last_name", "email", "language"))
+_LINK_KEYS = frozenset(
+    ("student_id", "contact_id", "relationship", "receives_mail", "contact_restricted")
+)
 
 T = TypeVar("T")
 
@@ -74,6 +83,18 @@ def _student_to_dict(student: Student) -> dict[str, Any]:
 
 def save_roster(roster: Roster, path: str | os.PathLike[str]) -> None:
     """Write the roster as UTF-8 JSON, one record per line (readable, diffable, compact)."""
+    with _no_gc():
+        text = _roster_text(roster)
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        raise RosterError(f"{path}: cannot write roster: {exc.strerror or exc}") from None
+
+
+def _roster_text(roster: Roster) -> str:
     data = roster_to_dict(roster)
     lines = ["{", f' "schema": {json.dumps(SCHEMA)},']
     for index, key in enumerate(("students", "contacts", "links")):
@@ -85,13 +106,7 @@ def save_roster(roster: Roster, path: str | os.PathLike[str]) -> None:
         )
         lines.append(" ]," if index < 2 else " ]")
     lines.append("}")
-    target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    try:
-        partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        partial.replace(target)
-    except OSError as exc:
-        raise RosterError(f"{path}: cannot write roster: {exc.strerror or exc}") from None
+    return "\n".join(lines) + "\n"
 
 
 def load_roster(path: str | os.PathLike[str]) -> Roster:
@@ -112,17 +127,34 @@ def load_roster(path: str | os.PathLike[str]) -> Roster:
             f"{source}: not UTF-8 text (invalid byte at offset {exc.start})"
         ) from None
     try:
-        data = json.loads(text)
+        with _no_gc():
+            data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RosterError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     except RecursionError:
         raise RosterError(f"{source}: not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise RosterError(f"{source}: not valid JSON: {exc}") from None
     return roster_from_dict(data, source=source)
 
 
 def roster_from_dict(data: object, *, source: str) -> Roster:
     """Validate parsed JSON and build the roster; `source` names it in error messages."""
-    return _Reader(source).roster(data)
+    with _no_gc():
+        return _Reader(source).roster(data)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Millions of small acyclic objects at district scale: the cyclic collector would only
+    rescan them, again and again."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _show(value: object) -> str:
@@ -158,22 +190,25 @@ class _Reader:
                 raise self.fail(
                     str(key), f"unknown top-level key; expected {', '.join(_TOP_LEVEL)}"
                 )
-        students = self.records(data, "students", self.student)
-        contacts = self.records(data, "contacts", self.contact)
+        students = self.records(data, "students", _fast_student, self.student)
+        contacts = self.records(data, "contacts", _fast_contact, self.contact)
         student_ids = self.unique_ids(students, "students", "student")
         contact_ids = self.unique_ids(contacts, "contacts", "contact")
-        links = self.records(data, "links", self.link)
+        links = self.records(data, "links", _fast_link, self.link)
         seen: dict[tuple[str, str], int] = {}
         for index, link in enumerate(links):
-            where = f"links[{index}]"
             if link.student_id not in student_ids:
-                raise self.fail(f"{where}.student_id", f"unknown student {_show(link.student_id)}")
+                raise self.fail(
+                    f"links[{index}].student_id", f"unknown student {_show(link.student_id)}"
+                )
             if link.contact_id not in contact_ids:
-                raise self.fail(f"{where}.contact_id", f"unknown contact {_show(link.contact_id)}")
+                raise self.fail(
+                    f"links[{index}].contact_id", f"unknown contact {_show(link.contact_id)}"
+                )
             pair = (link.student_id, link.contact_id)
             if pair in seen:
                 raise self.fail(
-                    where,
+                    f"links[{index}]",
                     f"duplicate link of student {_show(link.student_id)} and contact "
                     f"{_show(link.contact_id)} (first at links[{seen[pair]}])",
                 )
@@ -181,14 +216,24 @@ class _Reader:
         return Roster(tuple(students), tuple(contacts), tuple(links))
 
     def records(
-        self, data: Mapping[str, object], key: str, build: Callable[[object, str], T]
+        self,
+        data: Mapping[str, object],
+        key: str,
+        fast: Callable[[object], T | None],
+        build: Callable[[object, str], T],
     ) -> list[T]:
+        """`fast` takes the common, valid record quickly or answers None; `build` checks
+        everything and names the field that is wrong."""
         if key not in data:
             raise self.fail(key, "missing; expected a list (it may be empty)")
         items = data[key]
         if not isinstance(items, list):
             raise self.fail(key, f"expected a list, got {_show(items)}")
-        return [build(item, f"{key}[{index}]") for index, item in enumerate(items)]
+        records: list[T] = []
+        for index, item in enumerate(items):
+            record = fast(item)
+            records.append(build(item, f"{key}[{index}]") if record is None else record)
+        return records
 
     def unique_ids(self, records: Sequence[Student | Contact], key: str, kind: str) -> set[str]:
         first: dict[str, int] = {}
@@ -244,16 +289,16 @@ class _Reader:
         if isinstance(grade, bool) or not isinstance(grade, int):
             raise self.fail(f"{where}.grade", f"expected an integer, got {_show(grade)}")
         birth_date = self.text(fields, where, "birth_date")
-        try:
-            date.fromisoformat(birth_date)
-        except ValueError:
+        if not _is_date(birth_date):
             raise self.fail(
                 f"{where}.birth_date", f"expected a date as YYYY-MM-DD, got {_show(birth_date)}"
-            ) from None
+            )
         sensitive = fields.get("sensitive", {})
         if not isinstance(sensitive, dict):
             raise self.fail(f"{where}.sensitive", f"expected an object, got {_show(sensitive)}")
         for key, value in sensitive.items():
+            if not isinstance(key, str):
+                raise self.fail(f"{where}.sensitive", f"expected string keys, got {_show(key)}")
             if not isinstance(value, str):
                 raise self.fail(
                     f"{where}.sensitive.{key}", f"expected a string, got {_show(value)}"
@@ -294,3 +339,76 @@ class _Reader:
             receives_mail=self.flag(fields, where, "receives_mail"),
             contact_restricted=self.flag(fields, where, "contact_restricted"),
         )
+
+
+def _is_date(text: str) -> bool:
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+# The fast paths: exact types and the full set of fields, no messages. Anything else goes
+# through _Reader, which accepts what these accept and says what is wrong with the rest.
+
+
+def _fast_student(item: object) -> Student | None:
+    if type(item) is not dict or item.keys() != _STUDENT_KEYS:
+        return None
+    ident, grade, birth, sensitive = (
+        item["id"],
+        item["grade"],
+        item["birth_date"],
+        item["sensitive"],
+    )
+    first, last, school = item["first_name"], item["last_name"], item["school"]
+    if not (
+        type(ident) is str
+        and ident.strip()
+        and type(first) is str
+        and type(last) is str
+        and type(grade) is int
+        and type(school) is str
+        and type(birth) is str
+        and _is_date(birth)
+        and type(sensitive) is dict
+        and all(type(k) is str and type(v) is str for k, v in sensitive.items())
+    ):
+        return None
+    return Student(ident, first, last, grade, school, birth, dict(sensitive))
+
+
+def _fast_contact(item: object) -> Contact | None:
+    if type(item) is not dict or item.keys() != _CONTACT_KEYS:
+        return None
+    ident, first, last = item["id"], item["first_name"], item["last_name"]
+    email, language = item["email"], item["language"]
+    if not (
+        type(ident) is str
+        and ident.strip()
+        and type(first) is str
+        and type(last) is str
+        and (email is None or type(email) is str)
+        and type(language) is str
+    ):
+        return None
+    return Contact(ident, first, last, email, language)
+
+
+def _fast_link(item: object) -> Link | None:
+    if type(item) is not dict or item.keys() != _LINK_KEYS:
+        return None
+    student, contact, relationship = item["student_id"], item["contact_id"], item["relationship"]
+    mail, restricted = item["receives_mail"], item["contact_restricted"]
+    if not (
+        type(student) is str
+        and type(contact) is str
+        and type(relationship) is str
+        and type(mail) is bool
+        and type(restricted) is bool
+    ):
+        return None
+    return Link(student, contact, relationship, mail, restricted)

@@ -21,7 +21,7 @@ class Student:
     school: str
     birth_date: str
     # Sensitive facts a notice may carry, e.g. {"vaccines_missing": "Tdap"}.
-    sensitive: Mapping[str, str] = field(default_factory=dict)
+    sensitive: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def full_name(self) -> str:

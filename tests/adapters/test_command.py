@@ -13,12 +13,8 @@ import pytest
 
 from harness.adapters import command
 from harness.adapters.base import SmtpTarget
-from harness.adapters.command import (
-    CONTACTS_HEADER,
-    NOTICES_HEADER,
-    CommandAdapter,
-    CommandError,
-)
+from harness.adapters.command import CommandAdapter, CommandError
+from harness.adapters.contract_input import CONTACTS_HEADER, NOTICES_HEADER
 from harness.adapters.registry import resolve
 from harness.errors import AdapterError
 from harness.oracle.plan import Plan

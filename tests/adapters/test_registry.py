@@ -73,11 +73,26 @@ def test_empty_cmd() -> None:
     assert "needs a command" in one_line_error("cmd:  ")
 
 
-@pytest.mark.parametrize("spec", ["http://localhost:8080/send", "external"])
-def test_not_supported_yet(spec: str) -> None:
-    message = one_line_error(spec)
-    assert spec in message
+def test_external_not_supported_yet() -> None:
+    message = one_line_error("external")
+    assert "external" in message
     assert "not supported yet" in message
+
+
+@pytest.mark.parametrize(
+    ("spec", "url"),
+    [
+        ("http:http://localhost:8080/send", "http://localhost:8080/send"),
+        ("http://localhost:8080/send", "http://localhost:8080/send"),
+        ("https:https://vendor.example/api", "https://vendor.example/api"),
+    ],
+)
+def test_http_spec(spec: str, url: str) -> None:
+    from harness.adapters.http_adapter import HttpAdapter
+
+    adapter = resolve(spec, timeout=7)
+    assert isinstance(adapter, HttpAdapter)
+    assert (adapter.spec, adapter.url, adapter.timeout) == (spec, url, 7)
 
 
 @pytest.mark.parametrize("spec", ["", "referenc", "Reference", "smtp:localhost", "mutant"])

@@ -12,7 +12,8 @@ import pytest
 from harness.adapters.mutants import MUTANTS
 from harness.cli import main
 
-EXPECTED = {name: mutant.catches for name, mutant in MUTANTS.items()}
+# Mutants caught by one run; those that err only across campaigns are in test_stateful_mutants.py.
+EXPECTED = {name: mutant.catches for name, mutant in MUTANTS.items() if not mutant.across_campaigns}
 
 
 def run(tmp_path: Path, adapter: str, students: int, seed: int) -> tuple[int, dict[str, Any]]:

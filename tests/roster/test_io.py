@@ -340,3 +340,38 @@ def test_save_to_a_missing_directory(generated: Roster, tmp_path: Path) -> None:
     path = tmp_path / "no" / "such" / "roster.json"
     with pytest.raises(RosterError, match=r"roster\.json: cannot write roster: No such file"):
         save_roster(generated, path)
+
+
+def test_records_off_the_fast_path_still_load(data: dict[str, Any]) -> None:
+    # No "sensitive", no "language", an int subclass: valid, only checked the long way.
+    del data["students"][0]["sensitive"]
+    del data["contacts"][0]["language"]
+    roster = roster_from_dict(data, source="x")
+    assert roster.students[0].sensitive == {}
+    assert roster.contacts[0].language == "en"
+
+
+@pytest.mark.parametrize("written", ["20150101", "2015-W01-1", "2015-02-30", " 2015-02-01"])
+def test_birth_date_must_be_year_month_day(
+    tmp_path: Path, data: dict[str, Any], written: str
+) -> None:
+    data["students"][0]["birth_date"] = written
+    assert load_error(tmp_path, data).startswith("students[0].birth_date: expected a date")
+
+
+def test_sensitive_keys_must_be_strings(data: dict[str, Any]) -> None:
+    data["students"][1]["sensitive"] = {1: "Tdap"}
+    with pytest.raises(RosterError, match=r"^x: students\[1\]\.sensitive: expected string keys"):
+        roster_from_dict(data, source="x")
+
+
+def test_loaded_sensitive_dicts_are_copies(data: dict[str, Any]) -> None:
+    roster = roster_from_dict(data, source="x")
+    data["students"][0]["sensitive"]["absences"] = "changed"
+    assert roster.students[0].sensitive.get("absences") != "changed"
+
+
+def test_an_absurd_number_is_not_a_traceback(tmp_path: Path) -> None:
+    path = write(tmp_path, '{"schema": ' + "9" * 5000 + "}")
+    with pytest.raises(RosterError, match=r"roster\.json: not valid JSON"):
+        load_roster(path)

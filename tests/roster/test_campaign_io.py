@@ -1,0 +1,57 @@
+"""Campaign files: built-in kinds by name, files by path, one-line errors, a round trip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.errors import CampaignError
+from harness.roster.campaign import build_campaign
+from harness.roster.campaign_io import campaign_to_dict, load_campaign, resolve_campaign
+from harness.roster.generate import generate_roster
+
+ROSTER = generate_roster(40, seed=5)
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    campaign = build_campaign(ROSTER.students, "covid-test")
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(campaign_to_dict(campaign)))
+    again = load_campaign(path, ROSTER)
+    assert (again.id, again.kind, again.sender, again.subject, again.text) == (
+        campaign.id, campaign.kind, campaign.sender, campaign.subject, campaign.text,
+    )  # fmt: skip
+    assert again.selected == campaign.selected
+    assert again.details == campaign.details
+
+
+def test_kind_by_name_and_file_by_path(tmp_path: Path) -> None:
+    assert resolve_campaign(ROSTER, "attendance").kind == "attendance"
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"id": "x", "kind": "vaccine", "from": "a@example.org",
+                                "subject": "s", "text": "{student_id}"}))  # fmt: skip
+    assert resolve_campaign(ROSTER, str(path)).id == "x"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "not JSON"),
+        ("[]", "expected a JSON object"),
+        ('{"id": "x"}', "kind: required"),
+        ('{"id":"x","kind":"k","from":"f","subject":"s","text":"t","colour":1}', "unknown field"),
+        ('{"id":"x","kind":"k","from":"f","subject":"s","text":"t"}', "not built in"),
+        ('{"id":"x","kind":"k","from":"f","subject":"s","text":"t","students":["S-NOPE"]}',
+         "students[0]: S-NOPE is not on the roster"),
+        ('{"id":"x","kind":"vaccine","from":"f","subject":"{oops","text":"t"}', "malformed"),
+    ],
+)  # fmt: skip
+def test_errors_name_the_file_and_field(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(CampaignError) as info:
+        load_campaign(path, ROSTER)
+    assert str(info.value).startswith(str(path))
+    assert message in str(info.value)
