@@ -40,7 +40,7 @@ def assert_caught(tmp_path: Path, name: str, seed: int) -> dict[str, Any]:
 
 
 def test_order_dependent_is_found_shrunk_and_replayed(tmp_path: Path) -> None:
-    report = assert_caught(tmp_path, "order-dependent", seed=1)
+    report = assert_caught(tmp_path, "order-dependent", seed=3)
     entry = next(e for e in report["counterexamples"] if e["check"] == "foreign-student-data")
     # The written roster reproduces it on its own, with the command the report gives.
     argv = [*entry["reproduce"].split()[1:], "--report-dir", str(tmp_path / "replay")]
