@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
@@ -177,8 +177,10 @@ def explore(
     on_seed: Callable[[int], None] = lambda s: None,
     shrink_budget: int = SHRINK_BUDGET,
     shrink_seconds: float | None = None,
+    replay: tuple[Roster, Campaign] | None = None,
 ) -> SearchResult:
     """Explore `examples` rosters through `adapter`; shrink every failing behaviour.
+    `replay` (the last counterexample) runs first, before anything is drawn.
 
     Raises the HarnessError of an adapter or sink failure (never shrunk, never a pass).
     """
@@ -205,10 +207,11 @@ def explore(
         except Exception as exc:  # an in-process adapter that crashed
             raise _Abort(AdapterError(f"adapter {adapter.spec} crashed: {exc!r}")) from exc
 
-    @seed(chosen_seed)
     @search_settings(examples, report_dir)
     @given(pair=pairs, relation=relation_choice, relation_seed=st.integers(0, 2**16))
-    def example(pair: tuple[Roster, Campaign], relation: str | None, relation_seed: int) -> None:
+    def search_example(
+        pair: tuple[Roster, Campaign], relation: str | None, relation_seed: int
+    ) -> None:
         nonlocal first_failure_at
         if latest and (
             runs_after_failure >= shrink_budget
@@ -224,11 +227,17 @@ def explore(
             raise failure_type(found.check)(found)
 
     # One database key per adapter: a failure replays first for the adapter that showed it.
-    example.hypothesis.inner_test._hypothesis_internal_database_key = (  # type: ignore[attr-defined]
+    test = search_example
+    if replay is not None:
+        test = example(pair=replay, relation=None, relation_seed=0)(search_example)
+    test.hypothesis.inner_test._hypothesis_internal_database_key = (  # type: ignore[attr-defined]
         b"mailharness.search:" + adapter.spec.encode()
     )
+    # The seed, set as @seed would set it: the decorator itself also turns the database off,
+    # and the search needs both (a printed seed and a failure replayed first).
+    test._hypothesis_internal_use_seed = chosen_seed  # type: ignore[attr-defined]
     try:
-        example()
+        test()
     except _Abort as abort:
         raise abort.error from None
     except (_Enough, Failure):

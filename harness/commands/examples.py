@@ -36,6 +36,7 @@ def execute_examples(args: argparse.Namespace) -> int:
         print(f"search seed: {search_seed} (replay the search with --seed {search_seed})")
 
     try:
+        replay = _last_counterexample(report_dir)
         with CaptureSink(args.host, args.port) as sink:
             result = explore(
                 adapter,
@@ -45,6 +46,7 @@ def execute_examples(args: argparse.Namespace) -> int:
                 search_seed=args.seed,
                 grace=grace,
                 on_seed=announce,
+                replay=replay,
             )
     except HarnessError as exc:
         write_report({"schema": SCHEMA, "verdict": "error", "error": str(exc), "run": run_info},
@@ -65,6 +67,19 @@ def execute_examples(args: argparse.Namespace) -> int:
     print(f"reproduce with: {first['reproduce']}")
     print(f"report: {report_dir / 'report.json'}")
     return EXIT_VIOLATIONS
+
+
+def _last_counterexample(report_dir: Path) -> tuple[Any, Any] | None:
+    """The roster and campaign a previous failing search left in `report_dir`, if any."""
+    from harness.roster.campaign_io import load_campaign
+    from harness.roster.io import load_roster
+
+    roster_path = report_dir / "counterexample.json"
+    campaign_path = report_dir / "counterexample-replay-campaign.json"
+    if not (roster_path.is_file() and campaign_path.is_file()):
+        return None
+    roster = load_roster(roster_path)
+    return roster, load_campaign(campaign_path, roster)
 
 
 def _passing_report(run_info: dict[str, Any]) -> dict[str, Any]:
@@ -106,6 +121,10 @@ def _write_counterexample(found: Any, spec: str, report_dir: Path, suffix: str) 
     roster_path = report_dir / f"counterexample{suffix}.json"
     save_roster(found.roster, roster_path)
     campaign = found.campaign
+    (report_dir / f"counterexample{suffix}-replay-campaign.json").write_text(
+        json.dumps(campaign_to_dict(campaign), indent=1, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
     campaign_arg = campaign.kind
     if campaign.kind not in CAMPAIGN_KINDS or campaign != build_campaign(
         found.roster.students, campaign.kind, campaign_id=campaign.id, sender=campaign.sender
