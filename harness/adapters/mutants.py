@@ -73,6 +73,8 @@ class ToAll(Mutant):
 
     def outgoing(self, plan: Plan) -> list[Outgoing]:
         contacts = _every_recipient(plan)
+        if not contacts:
+            return []  # no recipient in this roster: nothing to send
         message = _generic_notice(plan.campaign)
         message["To"] = ", ".join(f"{c.full_name} <{c.email}>" for c in contacts)
         return [Outgoing(plan.campaign.sender, tuple(str(c.email) for c in contacts), message)]
@@ -85,6 +87,8 @@ class BccHeader(Mutant):
 
     def outgoing(self, plan: Plan) -> list[Outgoing]:
         contacts = _every_recipient(plan)
+        if not contacts:
+            return []  # no recipient in this roster: nothing to send
         message = _generic_notice(plan.campaign)
         message["To"] = plan.campaign.sender
         message["Bcc"] = ", ".join(f"{c.full_name} <{c.email}>" for c in contacts)
