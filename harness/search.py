@@ -195,6 +195,8 @@ def explore(
     latest: dict[str, Found] = {}  # check -> the smallest failing example yet
     runs_after_failure = 0
     first_failure_at = 0.0
+    judged = 0
+    warmup = min(50, examples // 4)  # examples judged before a failure is raised
 
     def run(roster: Roster, campaign: Campaign) -> RunResult:
         nonlocal runs_after_failure
@@ -218,13 +220,18 @@ def explore(
             or (shrink_seconds is not None and time.monotonic() - first_failure_at > shrink_seconds)
         ):
             raise _Enough
+        nonlocal judged
+        judged += 1
         found = judge_example(*pair, relation, relation_seed, run)
         if found is not None:
             first_failure_at = first_failure_at or time.monotonic()
             known = latest.get(found.check)
             if known is None or _size(found) <= _size(known):
                 latest[found.check] = found
-            raise failure_type(found.check)(found)
+            # Hypothesis explores only a few more examples once a first bug is found; the
+            # first examples are its simplest, where a minor check hides a critical one.
+            if judged > warmup:
+                raise failure_type(found.check)(found)
 
     # One database key per adapter: a failure replays first for the adapter that showed it.
     test = search_example
