@@ -25,3 +25,7 @@ class AdapterError(HarnessError):
 
 class SinkError(HarnessError):
     """The capturing sink could not start or could not see the run (port in use, no mail)."""
+
+
+class UsageError(HarnessError):
+    """Options that cannot go together, or that the chosen mode does not take."""

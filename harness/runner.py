@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ class RunResult:
     refusals: int = 0  # commands the sink answered with an injected fault
     # message seq -> the headers people read (From, To, Subject...), for flagged messages
     headers: dict[int, dict[str, str]] = field(default_factory=dict)
+    # (recipient, student) -> copies that concerned the student, allowed or not.
+    matrix: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @property
     def passed(self) -> bool:
@@ -136,6 +139,7 @@ def run_once(
         timings=timings,
         refusals=len(refusals),
         headers=judge.headers,
+        matrix=judge.matrix,
     )
 
 

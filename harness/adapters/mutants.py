@@ -9,8 +9,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
+from typing import Any
 
 from harness.adapters.base import AdapterOutcome, SmtpTarget
 from harness.adapters.compose import (
@@ -22,7 +25,7 @@ from harness.adapters.compose import (
     send_all,
 )
 from harness.oracle.plan import Plan
-from harness.roster.campaign import Campaign
+from harness.roster.campaign import Campaign, notice_fields, render
 from harness.roster.model import Contact, Roster, Student
 
 
@@ -74,6 +77,8 @@ class ToAll(Mutant):
 
     def outgoing(self, plan: Plan) -> list[Outgoing]:
         contacts = _every_recipient(plan)
+        if not contacts:
+            return []  # no recipient in this roster: nothing to send
         message = _generic_notice(plan.campaign)
         message["To"] = ", ".join(f"{c.full_name} <{c.email}>" for c in contacts)
         return [Outgoing(plan.campaign.sender, tuple(str(c.email) for c in contacts), message)]
@@ -86,6 +91,8 @@ class BccHeader(Mutant):
 
     def outgoing(self, plan: Plan) -> list[Outgoing]:
         contacts = _every_recipient(plan)
+        if not contacts:
+            return []  # no recipient in this roster: nothing to send
         message = _generic_notice(plan.campaign)
         message["To"] = plan.campaign.sender
         message["Bcc"] = ", ".join(f"{c.full_name} <{c.email}>" for c in contacts)
@@ -185,6 +192,117 @@ class RetryDuplicate(Mutant):
         return per_recipient_notices(plan)
 
 
+class BatchBoundary(Mutant):
+    """Sends in batches of 50 notices; the first notice of every batch after the first is
+    rendered with the previous batch's last student still in the buffer."""
+
+    name, catches = "batch-boundary", "foreign-student-data"
+    batch = 50
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        roster, campaign = plan.roster, plan.campaign
+        pending = [
+            (roster.student_by_id[student_id], address)
+            for student_id in campaign.selected
+            for address in sorted(plan.recipients[student_id])
+        ]
+        outgoing = []
+        buffered: Student | None = None
+        for index, (student, address) in enumerate(pending):
+            if index % self.batch or buffered is None:
+                buffered = student  # the buffer is refilled, except at a batch's first notice
+            contact = greeted_contact(roster, student.id, address)
+            message = compose_notice(campaign, buffered, contact)
+            outgoing.append(Outgoing(campaign.sender, (address,), message))
+            buffered = student
+        return outgoing
+
+
+class SurnameMerge(Mutant):
+    """Household digests keyed by surname: unrelated families sharing a last name are merged
+    into one digest, sent to every guardian of every one of them."""
+
+    name, catches = "surname-merge", "foreign-student-data"
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        roster, campaign = plan.roster, plan.campaign
+        households: dict[str, list[Student]] = {}
+        for student_id in campaign.selected:
+            student = roster.student_by_id[student_id]
+            households.setdefault(student.last_name, []).append(student)
+        outgoing = []
+        for children in households.values():
+            addresses = sorted({a for kid in children for a in plan.recipients[kid.id]})
+            for address in addresses:
+                greeted = next(k for k in children if address in plan.recipients[k.id])
+                contact = greeted_contact(roster, greeted.id, address)
+                message = EmailMessage()
+                message["From"] = campaign.sender
+                message["To"] = address
+                message["Subject"] = (
+                    f"{campaign.kind} notices for the {children[0].last_name} family"
+                )
+                message.set_content(
+                    "\n\n".join(
+                        render(campaign.text, notice_fields(campaign, kid, contact))
+                        for kid in children
+                    )
+                )
+                outgoing.append(Outgoing(campaign.sender, (address,), message))
+        return outgoing
+
+
+class Race(Mutant):
+    """Worker threads render into one shared template context: between setting a notice's
+    fields and rendering it, another worker overwrites them."""
+
+    name, catches = "race", "foreign-student-data"
+    workers = 4
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        roster, campaign = plan.roster, plan.campaign
+        shared: dict[str, Any] = {}  # the bug: one context for every worker
+
+        def render_notice(student: Student, address: str) -> Outgoing:
+            contact = greeted_contact(roster, student.id, address)
+            shared.update(notice_fields(campaign, student, contact))
+            time.sleep(0.005)  # a template engine's work: long enough for another worker
+            message = EmailMessage()
+            message["From"] = campaign.sender
+            message["To"] = address
+            message["Subject"] = render(campaign.subject, shared)
+            message.set_content(render(campaign.text, shared))
+            return Outgoing(campaign.sender, (address,), message)
+
+        jobs = [
+            (roster.student_by_id[student_id], address)
+            for student_id in campaign.selected
+            for address in sorted(plan.recipients[student_id])
+        ]
+        with ThreadPoolExecutor(self.workers) as pool:
+            return list(pool.map(lambda job: render_notice(*job), jobs))
+
+
+class OrderDependent(Mutant):
+    """Walks the roster keeping the 'current recipients' in one variable: a student whose own
+    list comes out empty (no email, no mail, restricted) inherits the previous student's."""
+
+    name, catches = "order-dependent", "foreign-student-data"
+
+    def outgoing(self, plan: Plan) -> list[Outgoing]:
+        roster, campaign = plan.roster, plan.campaign
+        outgoing = []
+        current: list[str] = []
+        for student_id in campaign.selected:
+            current = sorted(plan.recipients[student_id]) or current
+            student = roster.student_by_id[student_id]
+            for address in current:
+                contact = greeted_contact(roster, student_id, address)
+                message = compose_notice(campaign, student, contact)
+                outgoing.append(Outgoing(campaign.sender, (address,), message))
+        return outgoing
+
+
 class StaleCache(Mutant):
     """Caches each student's recipients from the first campaign that selects the student and
     reuses them in every later campaign: after an address change, a new custody order or an
@@ -249,6 +367,10 @@ MUTANTS: dict[str, type[Mutant]] = {
         RetryDuplicate,
         StaleCache,
         Unrendered,
+        BatchBoundary,
+        SurnameMerge,
+        Race,
+        OrderDependent,
     )
 }
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.commands.options import (
+    DEFAULT_GRACE,
     EXIT_PASS,
     EXIT_VIOLATIONS,
     RosterChoice,
@@ -147,7 +148,8 @@ def _deliver(
 
     # A fresh adapter per roster: each comparison stands alone.
     adapter = resolve(spec, timeout=args.timeout)
-    result = run_once(roster, campaign, adapter, sink, grace=args.grace, index=index)
+    grace = args.grace if args.grace is not None else DEFAULT_GRACE
+    result = run_once(roster, campaign, adapter, sink, grace=grace, index=index)
     violations = dict(Counter(v.check for v in result.violations))
     return Side(spec, build_matrix(index, sink.messages()), violations)
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from harness.sink.protocol import SinkProtocol
 
 EXIT_PASS, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+DEFAULT_GRACE = 0.2
 
 # The subparsers object that `register` functions receive.
 Verbs = Any
@@ -43,7 +44,10 @@ def add_sink_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="sink port (default: any free one)")
     parser.add_argument("--timeout", type=float, default=300.0, help="adapter timeout, seconds")
     parser.add_argument(
-        "--grace", type=float, default=0.2, help="idle seconds after the last session closes"
+        "--grace",
+        type=float,
+        default=None,
+        help="idle seconds after the last session closes (0.2; 0.02 per example of --examples)",
     )
     add_listen_safety_option(parser)
     add_fault_options(parser)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.commands.options import (
+    DEFAULT_GRACE,
     EXIT_PASS,
     EXIT_VIOLATIONS,
     RosterChoice,
@@ -18,8 +19,9 @@ from harness.commands.options import (
     add_roster_options,
     add_sink_options,
     load_or_generate,
+    positive_int,
 )
-from harness.errors import CampaignError, HarnessError
+from harness.errors import CampaignError, HarnessError, UsageError
 from harness.progress import Progress
 from harness.sink.protocol import SinkProtocol
 
@@ -29,7 +31,12 @@ def register(verbs: Verbs) -> None:
     parser.add_argument("--adapter", required=True, help="reference, mutant:NAME, cmd:COMMAND, ...")
     add_roster_options(parser)
     parser.add_argument(
-        "--campaign", default="vaccine", help="a campaign kind or a campaign .json file"
+        "--campaign", default=None, help="a campaign kind or a campaign .json file (vaccine)"
+    )
+    parser.add_argument(
+        "--examples",
+        type=positive_int,
+        help="search N rosters drawn by Hypothesis and shrink what fails (--seed: the search's)",
     )
     parser.add_argument("--report-dir", type=Path, default=Path("reports/run"))
     parser.add_argument(
@@ -67,6 +74,12 @@ def execute(args: argparse.Namespace) -> int:
     from harness.report.terminal import summary_lines
     from harness.roster.reserved import require_reserved
 
+    if args.examples is not None:
+        from harness.commands.examples import execute_examples
+
+        if args.roster is not None or args.campaign is not None:
+            raise UsageError("--examples draws the rosters and campaigns: drop --roster/--campaign")
+        return execute_examples(args)
     progress = progress_display(quiet=args.quiet or args.json)
     try:
         started = time.perf_counter()
@@ -77,7 +90,12 @@ def execute(args: argparse.Namespace) -> int:
         if not args.allow_real_addresses:
             require_reserved(choice.roster)
         report = run_and_report(
-            args, choice, args.adapter, args.campaign, args.report_dir, progress=progress
+            args,
+            choice,
+            args.adapter,
+            args.campaign or "vaccine",
+            args.report_dir,
+            progress=progress,
         )
     finally:
         progress.close()
@@ -154,7 +172,9 @@ def run_and_report(
                 campaign,
                 adapter,
                 sink,
-                grace=args.idle if external else args.grace,
+                grace=args.idle
+                if external
+                else (args.grace if args.grace is not None else DEFAULT_GRACE),
                 idle_timeout=args.timeout if external else 60.0,
                 first_message_timeout=args.first_timeout if external else None,
                 progress=progress,

@@ -61,6 +61,11 @@ CHECKS: tuple[CheckSpec, ...] = (
         "minor",
         "a notice the sink refused permanently (5xx) was never delivered: not a leak, a bounce",
     ),
+    CheckSpec(
+        "metamorphic-difference",
+        "major",
+        "shuffling, splitting or renaming the roster changed who got whose data",
+    ),
 )
 SEVERITY = {spec.id: spec.severity for spec in CHECKS}
 
@@ -128,6 +133,8 @@ class Judge:
         self.index = index
         self.violations: list[Violation] = []
         self.delivered: Counter[tuple[str, str]] = Counter()  # (recipient, student) -> copies
+        # Every (recipient, student) a copy concerned, allowed or not: the delivery matrix.
+        self.matrix: Counter[tuple[str, str]] = Counter()
         self.copies = 0
         self.messages = 0
         self.recipients: set[str] = set()
@@ -162,6 +169,7 @@ class Judge:
 
         by_check: dict[str, list[str]] = defaultdict(list)
         for student_id in sorted(concerned):
+            self.matrix[(r, student_id)] += 1
             if student_id not in linked:
                 by_check["foreign-student-data"].append(student_id)
             elif r in plan.restricted_addresses(student_id):

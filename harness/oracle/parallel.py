@@ -38,16 +38,26 @@ class JudgeShare:
     copies: int
     messages: int
     recipients: set[str]
+    matrix: Counter[tuple[str, str]]
+    headers: dict[int, dict[str, str]]
 
     @classmethod
     def of(cls, judge: Judge) -> JudgeShare:
         return cls(
-            judge.violations, judge.delivered, judge.copies, judge.messages, judge.recipients
+            judge.violations,
+            judge.delivered,
+            judge.copies,
+            judge.messages,
+            judge.recipients,
+            judge.matrix,
+            judge.headers,
         )
 
     def merge_into(self, judge: Judge) -> None:
         judge.violations.extend(self.violations)
         judge.delivered.update(self.delivered)
+        judge.matrix.update(self.matrix)
+        judge.headers.update(self.headers)
         judge.copies += self.copies
         judge.messages += self.messages
         judge.recipients |= self.recipients

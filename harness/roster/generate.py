@@ -34,7 +34,7 @@ tells them apart.
 Speed. Faker is called only to draw pools of a few hundred names per locale and per seed;
 every record combines pool entries with one `random.Random(seed)`. Full names are unique
 across all persons after folding (case, diacritics, punctuation), and no person's
-"Last First" equals another's "First Last" (see `_Builder.claim`). A family name drawn
+"Last First" equals another's "First Last" (see `NameRegistry.claim`). A family name drawn
 often is combined with a second one ("Nguyen-Schmidt", "García López"), so that a district
 of 600,000 students still finds unused first names at the first draw or so.
 """
@@ -62,8 +62,14 @@ __all__ = [
     "PLANT_MIN_STUDENTS",
     "RELATIONSHIPS",
     "SCHOOL_YEAR_START",
+    "Name",
+    "NamePools",
+    "NameRegistry",
     "fold_name",
     "generate_roster",
+    "join_names",
+    "make_name",
+    "name_pools",
 ]
 
 T = TypeVar("T")
@@ -129,28 +135,28 @@ def fold_name(text: str) -> str:
     return " ".join(kept.split())
 
 
-class _Name(NamedTuple):
+class Name(NamedTuple):
     text: str  # as displayed: "Hernández"
     key: str  # folded words: "hernandez"
     ascii: str  # letters for an email local part: "hernandez"
     single: bool  # the key is one word
 
 
-def _name(text: str) -> _Name:
+def make_name(text: str) -> Name:
     key = fold_name(text)
-    return _Name(text, key, key.replace(" ", ""), " " not in key)
+    return Name(text, key, key.replace(" ", ""), " " not in key)
 
 
-def _join(first: _Name, second: _Name, sep: str) -> _Name:
+def join_names(first: Name, second: Name, sep: str) -> Name:
     """A double name: "García López" (two words) or "Nguyen-Schmidt" (one word)."""
     if sep == " ":
-        return _Name(
+        return Name(
             f"{first.text} {second.text}",
             f"{first.key} {second.key}",
             first.ascii + second.ascii,
             False,
         )
-    return _Name(
+    return Name(
         first.text + sep + second.text,
         first.key + second.key,
         first.ascii + second.ascii,
@@ -163,10 +169,10 @@ def _table(weights: Mapping[T, int]) -> tuple[T, ...]:
     return tuple(item for item, weight in weights.items() for _ in range(weight))
 
 
-class _Pools(NamedTuple):
-    female: tuple[_Name, ...]
-    male: tuple[_Name, ...]
-    last: tuple[_Name, ...]
+class NamePools(NamedTuple):
+    female: tuple[Name, ...]
+    male: tuple[Name, ...]
+    last: tuple[Name, ...]
 
 
 @lru_cache(maxsize=16)
@@ -174,9 +180,9 @@ def _faker(locale: str) -> Faker:
     return Faker(locale)
 
 
-def _draw(produce: Callable[[], object], size: int) -> tuple[_Name, ...]:
+def _draw(produce: Callable[[], object], size: int) -> tuple[Name, ...]:
     """Up to `size` distinct names; stops early once the provider has no new ones."""
-    seen: dict[str, _Name] = {}
+    seen: dict[str, Name] = {}
     drawn: set[str] = set()
     misses = 0
     for _ in range(size * 6):
@@ -188,7 +194,7 @@ def _draw(produce: Callable[[], object], size: int) -> tuple[_Name, ...]:
             continue
         drawn.add(raw)
         misses = 0
-        name = _name(raw)
+        name = make_name(raw)
         if name.ascii and name.key not in seen:
             seen[name.key] = name
             if len(seen) >= size:
@@ -197,9 +203,9 @@ def _draw(produce: Callable[[], object], size: int) -> tuple[_Name, ...]:
 
 
 @lru_cache(maxsize=8)
-def _pools(seed: int) -> dict[str, _Pools]:
+def name_pools(seed: int) -> dict[str, NamePools]:
     """Name pools per locale: the only Faker calls, a few thousand per seed."""
-    pools: dict[str, _Pools] = {}
+    pools: dict[str, NamePools] = {}
     for locale in LOCALES:
         fake = _faker(locale)
         fake.seed_instance(seed)
@@ -209,9 +215,9 @@ def _pools(seed: int) -> dict[str, _Pools]:
         if locale == "vi_VN":
             # Few given names: compose them with middle names, as Vietnamese names are.
             middles = _draw(fake.middle_name, 20)
-            female += tuple(_join(m, g, " ") for m in middles for g in female[:15])
-            male += tuple(_join(m, g, " ") for m in middles for g in male[:15])
-        pools[locale] = _Pools(female, male, last)
+            female += tuple(join_names(m, g, " ") for m in middles for g in female[:15])
+            male += tuple(join_names(m, g, " ") for m in middles for g in male[:15])
+        pools[locale] = NamePools(female, male, last)
     return pools
 
 
@@ -257,45 +263,15 @@ _KEEPS_FAMILY_NAME = {"mother": 0.75, "father": 0.95, "grandparent": 0.5}
 _SIBLING_STEPS = (-4, -3, -2, 2, 3, 4)
 
 
-class _Builder:
-    """Accumulates one roster; every random choice goes through one Random(seed)."""
+class NameRegistry:
+    """The full names taken so far: unique after folding, and no "Last First" equal to
+    another person's "First Last". Shared by the generator and the Hypothesis strategies."""
 
-    def __init__(self, students: int, seed: int) -> None:
-        self.rng = Random(seed)
-        self.random = self.rng.random
-        self.pools = _pools(seed)
-        self.locales = _table({locale: weight for locale, (weight, _) in LOCALES.items()})
-        self.any_locale = tuple(LOCALES)
-        self.domains = _table(EMAIL_DOMAINS)
-        self.schools = _school_names(self.rng, students)
-        self.rates = [self.rng.uniform(0.3, 0.6) for _ in _SENSITIVE_KEYS]
-        # Family names in slots, one set per locale. A slot drawn this many times takes a
-        # double name on the same surname, so that first names drawn for a family name
-        # rarely collide however large the roster (about three persons carry a family name
-        # each time it is drawn).
-        self.capacity = {
-            locale: max(2, min(len(p.female), len(p.male)) // _CROWD)
-            for locale, p in self.pools.items()
-        }
-        self.family_slots = {locale: list(p.last) for locale, p in self.pools.items()}
-        self.family_uses = {locale: [0] * len(p.last) for locale, p in self.pools.items()}
-        self.students: list[Student] = []
-        self.contacts: list[Contact] = []
-        self.links: list[Link] = []
+    def __init__(self) -> None:
         self.taken_pairs: set[str] = set()  # names of two one-word parts, see claim()
         self.taken_long: set[str] = set()  # both orders of every other name
-        self.taken_ids: set[str] = set()
-        self.taken_emails: set[str] = set()
-        self.reusable: list[Contact] = []  # parents who may reappear in a step-family
-        self.births: dict[int, tuple[str, ...]] = {}
-        self.accented: list[tuple[str, _Name]] = []  # family names with non-ASCII letters
 
-    def pick(self, items: Sequence[T]) -> T:
-        return items[int(self.random() * len(items))]
-
-    # -- names, ids, emails ------------------------------------------------------------
-
-    def claim(self, first: _Name, last: _Name) -> bool:
+    def claim(self, first: Name, last: Name) -> bool:
         """Take a full name unless its "First Last" or "Last First" is another person's.
 
         Two one-word parts: both orders are one unordered pair, so one canonical key is
@@ -321,10 +297,48 @@ class _Builder:
         taken.add(backward)
         return True
 
-    def person(self, locale: str, female: bool, last: _Name) -> tuple[_Name, _Name]:
+
+class _Builder:
+    """Accumulates one roster; every random choice goes through one Random(seed)."""
+
+    def __init__(self, students: int, seed: int) -> None:
+        self.rng = Random(seed)
+        self.random = self.rng.random
+        self.pools = name_pools(seed)
+        self.locales = _table({locale: weight for locale, (weight, _) in LOCALES.items()})
+        self.any_locale = tuple(LOCALES)
+        self.domains = _table(EMAIL_DOMAINS)
+        self.schools = _school_names(self.rng, students)
+        self.rates = [self.rng.uniform(0.3, 0.6) for _ in _SENSITIVE_KEYS]
+        # Family names in slots, one set per locale. A slot drawn this many times takes a
+        # double name on the same surname, so that first names drawn for a family name
+        # rarely collide however large the roster (about three persons carry a family name
+        # each time it is drawn).
+        self.capacity = {
+            locale: max(2, min(len(p.female), len(p.male)) // _CROWD)
+            for locale, p in self.pools.items()
+        }
+        self.family_slots = {locale: list(p.last) for locale, p in self.pools.items()}
+        self.family_uses = {locale: [0] * len(p.last) for locale, p in self.pools.items()}
+        self.students: list[Student] = []
+        self.contacts: list[Contact] = []
+        self.links: list[Link] = []
+        self.names = NameRegistry()
+        self.taken_ids: set[str] = set()
+        self.taken_emails: set[str] = set()
+        self.reusable: list[Contact] = []  # parents who may reappear in a step-family
+        self.births: dict[int, tuple[str, ...]] = {}
+        self.accented: list[tuple[str, Name]] = []  # family names with non-ASCII letters
+
+    def pick(self, items: Sequence[T]) -> T:
+        return items[int(self.random() * len(items))]
+
+    # -- names, ids, emails ------------------------------------------------------------
+
+    def person(self, locale: str, female: bool, last: Name) -> tuple[Name, Name]:
         """A unique (first, last): a first name of the locale, of any locale, or a double name."""
         random = self.random
-        claim = self.claim
+        claim = self.names.claim
         pools = self.pools[locale]
         pool = pools.female if female else pools.male
         for attempt in range(12):
@@ -342,7 +356,7 @@ class _Builder:
             if claim(first, double):
                 return first, double
 
-    def double(self, last: _Name, locale: str) -> _Name:
+    def double(self, last: Name, locale: str) -> Name:
         """`last` and a second surname of the locale (of any, where the locale has few)."""
         pool = self.pools[locale].last
         second = self.pick(pool)
@@ -351,9 +365,9 @@ class _Builder:
                 break
             pool = self.pools[self.pick(self.any_locale)].last
             second = self.pick(pool)
-        return _join(last, second, " " if locale in ("es_MX", "pt_BR") else "-")
+        return join_names(last, second, " " if locale in ("es_MX", "pt_BR") else "-")
 
-    def last_name(self, locale: str) -> _Name:
+    def last_name(self, locale: str) -> Name:
         """A family name of the locale: see family_slots."""
         slots, uses = self.family_slots[locale], self.family_uses[locale]
         slot = int(self.random() * len(slots))
@@ -398,7 +412,7 @@ class _Builder:
             return address.upper()
         return address
 
-    def personal_email(self, first: _Name, last: _Name) -> str:
+    def personal_email(self, first: Name, last: Name) -> str:
         f, ln = first.ascii[:20], last.ascii[:20]
         pattern = int(self.random() * 5)
         base = (f"{f}.{ln}", f"{f}{ln}", f"{f[0]}{ln}", f"{f}_{ln}", f"{ln}.{f}")[pattern]
@@ -406,7 +420,7 @@ class _Builder:
 
     # -- records -----------------------------------------------------------------------
 
-    def contact(self, locale: str, female: bool, last: _Name, email: str | bool) -> Contact:
+    def contact(self, locale: str, female: bool, last: Name, email: str | bool) -> Contact:
         """email: an address to use, True to derive one from the name, False for none."""
         first, last = self.person(locale, female, last)
         if email is True:
@@ -448,7 +462,7 @@ class _Builder:
     def student(
         self,
         locale: str,
-        last: _Name,
+        last: Name,
         grade: int,
         schools: Mapping[str, str],
         *,
@@ -553,14 +567,14 @@ class _Builder:
             if role in ("mother", "father") and random() < 0.05:
                 self.reusable.append(contact)
 
-    def non_ascii_family(self) -> tuple[str, _Name]:
+    def non_ascii_family(self) -> tuple[str, Name]:
         if not self.accented:
             self.accented = [
                 (locale, name)
                 for locale in self.any_locale
                 for name in self.pools[locale].last
                 if not name.text.isascii()
-            ] or [("es_MX", _name("Hernández"))]  # every locale above has accented names
+            ] or [("es_MX", make_name("Hernández"))]  # every locale above has accented names
         return self.pick(self.accented)
 
     def planted_blended(self) -> None:

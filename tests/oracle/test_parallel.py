@@ -74,6 +74,7 @@ def test_parallel_and_serial_verdicts_are_identical(
             serial.messages,
             serial.recipients,
         )
+        assert (forked.matrix, forked.headers) == (serial.matrix, serial.headers), spec
         assert sum(judged) == serial.copies == sum(len(m.rcpt_tos) for m in messages)
     pids = set(forked_pids.read_text().split())
     assert pids and str(os.getpid()) not in pids  # every chunk judged in a worker
