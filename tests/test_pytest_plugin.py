@@ -31,6 +31,9 @@ CI_VARIABLES = frozenset(
         "GITLAB_CI",
         "HEROKU_TEST_RUN_ID",
         "TEAMCITY_VERSION",
+        "bamboo.buildKey",
+        # tox keeps a passed-through CI here, and Hypothesis reads it too (tox-dev/tox#3442)
+        "__TOX_ENVIRONMENT_VARIABLE_ORIGINAL_CI",
     }
 )
 
