@@ -208,18 +208,33 @@ class CaptureStore:
 
     def _write_group(self, batch: list[tuple[Record, Future[Record]]]) -> None:
         try:
-            with self._lock:
-                stored = self._insert(batch)
-                self._commits += 1
-        except BaseException as err:
-            failure = StoreError(f"store {self._path}: cannot write: {err}")
+            stored = self._commit([record for record, _ in batch])
+        except StoreError as failure:
             for _, future in batch:
                 future.set_exception(failure)
             return
         for (_, future), record in zip(batch, stored, strict=True):
             future.set_result(record)
 
-    def _insert(self, batch: list[tuple[Record, Future[Record]]]) -> list[Record]:
+    def write_group(self, records: list[Record]) -> list[Record]:
+        """Write the records in one transaction, in the caller's thread, and return them with
+        their seqs once committed. For a caller that batches by itself (the sink's event loop,
+        `harness.sink.handler.GroupCommitter`); `submit` batches across threads."""
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"store {self._path} is closed")
+        return self._commit(records)
+
+    def _commit(self, records: list[Record]) -> list[Record]:
+        try:
+            with self._lock:
+                stored = self._insert(records)
+                self._commits += 1
+        except BaseException as err:
+            raise StoreError(f"store {self._path}: cannot write: {err}") from None
+        return stored
+
+    def _insert(self, records: list[Record]) -> list[Record]:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -228,7 +243,7 @@ class CaptureStore:
             message_seq, refusal_seq = int(next_message[0]), int(next_refusal[0])
             stored: list[Record] = []
             messages, refusals = [], []
-            for record, _ in batch:
+            for record in records:
                 if record is _FLUSH:
                     stored.append(record)
                 elif isinstance(record, CapturedMessage):
