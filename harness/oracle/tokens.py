@@ -219,49 +219,68 @@ class TokenIndex:
 
     def scan(self, segments: Iterable[Segment]) -> list[Hit]:
         """Every token found on word boundaries in the segments, in order of appearance,
-        without repeating an identical (kind, subject ids, token, location)."""
+        without repeating an identical (kind, subject ids, token, location).
+
+        The segments are normalized, encoded and scanned as one text, joined by a character
+        that no token holds and that glues to nothing (`_BREAK`), so no match spans two
+        segments: one pass per message instead of one per header and part."""
         if not self._lengths:
             return []
+        segments = list(segments)
+        texts = _normalized_texts(segments)
+        joined = _BREAK.join(texts)
+        starts = [0, *itertools.accumulate(len(text) + 1 for text in texts)]
+        parts, encoded_parts = self._vocabulary.encode_text(joined)
+        encoded = "".join(encoded_parts)
+        length = len(encoded)
         lengths, shapes = self._lengths, self._shapes
+        matches = [
+            (end - lengths[slot], end, slot)
+            for end, slot in ((last + 1, slot) for last, slot in self._automaton.iter(encoded))
+            if _bounded(encoded, end - lengths[slot], end, length, shapes[slot])
+        ]
+        if not matches:
+            return []
+        to_text = _PositionMap(parts, encoded_parts)
         owner_tables = ((0, self._students), (1, self._contacts))
-        encode_text = self._vocabulary.encode_text
-        iterate = self._automaton.iter
         hits: list[Hit] = []
         seen: set[tuple[int, int, str]] = set()  # (slot, 0 student / 1 contact, location)
-        for segment in segments:
-            text = normalize(segment.text)
-            if not text:
-                continue
-            parts, encoded_parts = encode_text(text)
-            encoded = "".join(encoded_parts)
-            length = len(encoded)
-            matches = [
-                (end - lengths[slot], end, slot)
-                for end, slot in ((last + 1, slot) for last, slot in iterate(encoded))
-                if _bounded(encoded, end - lengths[slot], end, length, shapes[slot])
-            ]
-            if not matches:
-                continue
-            to_text = _PositionMap(parts, encoded_parts)
-            location = segment.location
-            for start, end, slot in _leftmost_longest(matches):
-                for which, table in owner_tables:
-                    owners = table[slot]
-                    if owners is None or (slot, which, location) in seen:
-                        continue
-                    seen.add((slot, which, location))
-                    text_start, text_end = to_text(start), to_text(end)
-                    hits.append(
-                        Hit(
-                            kind="contact" if which else "student",
-                            subject_ids=_as_ids(owners),
-                            token=text[text_start:text_end],
-                            location=location,
-                            context=text[max(0, text_start - CONTEXT) : text_end + CONTEXT],
-                            context_start=min(text_start, CONTEXT),
-                        )
+        for start, end, slot in _leftmost_longest(matches):
+            joined_start = to_text(start)
+            number = bisect.bisect_right(starts, joined_start) - 1
+            location = segments[number].location
+            for which, table in owner_tables:
+                owners = table[slot]
+                if owners is None or (slot, which, location) in seen:
+                    continue
+                seen.add((slot, which, location))
+                text, offset = texts[number], starts[number]
+                text_start, text_end = joined_start - offset, to_text(end) - offset
+                hits.append(
+                    Hit(
+                        kind="contact" if which else "student",
+                        subject_ids=_as_ids(owners),
+                        token=text[text_start:text_end],
+                        location=location,
+                        context=text[max(0, text_start - CONTEXT) : text_end + CONTEXT],
+                        context_start=min(text_start, CONTEXT),
                     )
+                )
         return hits
+
+
+# Between two segments' texts in one scan. Not a word character, not in any glue set, not
+# white space (normalize keeps it), and in no token.
+_BREAK = "\x00"
+
+
+def _normalized_texts(segments: list[Segment]) -> list[str]:
+    """Each segment's normalized text, normalized in one call over all of them."""
+    raw = [segment.text.replace(_BREAK, " ") for segment in segments]
+    texts = normalize(_BREAK.join(raw)).split(_BREAK)
+    if len(texts) != len(segments):  # pragma: no cover - normalize keeps _BREAK
+        return [normalize(text) for text in raw]
+    return [text.strip(" ") for text in texts]
 
 
 # -------------------------------------------------------------------- the word encoding
@@ -283,6 +302,20 @@ def _wide_alphanumeric_ranges() -> str:
 
 
 _WORDS = re.compile(f"([^\\W_{_wide_alphanumeric_ranges()}]+)")
+# The same split, much faster, for texts without wide characters (most normalized text).
+_NARROW_WORDS = re.compile(r"([^\W_]+)")
+_ASCII_WORDS = re.compile(r"([A-Za-z0-9]+)")
+_FIRST_WIDE = "\u1100"  # no wide alphanumeric below it (`_wide_alphanumeric_ranges`)
+
+
+def _split_words(text: str) -> list[str]:
+    """The text as [non-word, word, non-word, ..., non-word] (re.split with a group)."""
+    if text.isascii():
+        return _ASCII_WORDS.split(text)
+    if max(text) < _FIRST_WIDE:
+        return _NARROW_WORDS.split(text)
+    return _WORDS.split(text)
+
 
 # Word codes: base-64 digits from the private-use plane 15. pyahocorasick looks up a node's
 # children by a linear search, so a word must not be one character out of a million: a small
@@ -325,13 +358,13 @@ class _Vocabulary:
         return code
 
     def encode_token(self, token: str) -> str:
-        parts = _WORDS.split(_unblock(token))
+        parts = _split_words(_unblock(token))
         parts[1::2] = [self._code(word) for word in parts[1::2]]
         return "".join(parts)
 
     def encode_known(self, token: str) -> str | None:
         """The encoding of a token made only of known words, else None."""
-        parts = _WORDS.split(_unblock(token))
+        parts = _split_words(_unblock(token))
         codes = [self._codes.get(word) for word in parts[1::2]]
         if None in codes:
             return None
@@ -340,7 +373,7 @@ class _Vocabulary:
 
     def encode_text(self, text: str) -> tuple[list[str], list[str]]:
         """The text split into non-words and words, and the same parts encoded."""
-        parts = _WORDS.split(_unblock(text))
+        parts = _split_words(_unblock(text))
         get = self._codes.get
         encoded = parts.copy()
         encoded[1::2] = [get(word, _UNKNOWN) for word in parts[1::2]]

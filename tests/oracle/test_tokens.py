@@ -8,7 +8,15 @@ from hypothesis import strategies as st
 
 from harness.oracle.decode import Segment
 from harness.oracle.normalize import normalize
-from harness.oracle.tokens import CONTEXT, Hit, TokenIndex, contact_tokens, student_tokens
+from harness.oracle.tokens import (
+    _WORDS,
+    CONTEXT,
+    Hit,
+    TokenIndex,
+    _split_words,
+    contact_tokens,
+    student_tokens,
+)
 from harness.roster.model import Contact, Roster, Student
 
 JOSE = "S-7Q3K9X2M"
@@ -353,3 +361,16 @@ def test_the_index_holds_exactly_the_tokens_of_every_person(seed: int) -> None:
             [Segment("body", f"{person.id}: {person.last_name}, {person.first_name}")]
         )
         assert {s for hit in found for s in hit.subject_ids} == {person.id}
+
+
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.characters(max_codepoint=0x7F),
+            st.characters(min_codepoint=0x80, max_codepoint=0x10FF),
+            st.characters(min_codepoint=0x1100, max_codepoint=0x2FFFF),
+        )
+    )
+)
+def test_fast_word_splits_equal_the_full_one(text: str) -> None:
+    assert _split_words(text) == _WORDS.split(text)
