@@ -366,9 +366,10 @@ class _Vocabulary:
         """The encoding of a token made only of known words, else None."""
         parts = _split_words(_unblock(token))
         codes = [self._codes.get(word) for word in parts[1::2]]
-        if None in codes:
+        known = [code for code in codes if code is not None]
+        if len(known) < len(codes):
             return None
-        parts[1::2] = codes
+        parts[1::2] = known
         return "".join(parts)
 
     def encode_text(self, text: str) -> tuple[list[str], list[str]]:
