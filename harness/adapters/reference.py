@@ -2,19 +2,26 @@
 
 At district scale the sink's SMTP parsing, not the sender, sets the pace: the reference
 composes its notices as bytes (`notice_bytes`) one at a time, as they are sent, and keeps
-several SMTP connections busy from as many threads, so the sink never waits for the next
-message to be composed.
+several SMTP connections busy, so the sink never waits for the next message to be composed.
+
+Threads or processes. In a run the sink serves in a thread of this very process, so sender
+threads and the sink share one interpreter lock, and one core. A large campaign is therefore
+sent from forked processes (each inherits the plan, takes the next range of students and
+sends it over its own connection), which leaves this process's core to the sink; a small one,
+or a platform without fork, from threads.
 """
 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import threading
 from collections.abc import Iterator
 
 from harness.adapters.base import AdapterOutcome, SmtpTarget
 from harness.adapters.compose import Outgoing, greeted_contact, send_all
 from harness.adapters.notice_bytes import notice_bytes
+from harness.errors import AdapterError
 from harness.oracle.plan import Plan
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
@@ -25,10 +32,18 @@ _PER_CONNECTION = 200
 _BATCH = 1000  # notices a thread takes at a time (and sends over one connection)
 
 
-def reference_transactions(plan: Plan) -> Iterator[Outgoing]:
-    """One notice per (recipient address, selected student), composed as it is needed."""
+# Campaigns with at least this many copies are sent from processes.
+PROCESS_MIN_COPIES = 20_000
+_RANGE = 500  # selected students a process takes at a time
+
+
+def reference_transactions(
+    plan: Plan, first: int = 0, stop: int | None = None
+) -> Iterator[Outgoing]:
+    """One notice per (recipient address, selected student), composed as it is needed; for the
+    selected students first..stop (all by default)."""
     roster, campaign = plan.roster, plan.campaign
-    for student_id in campaign.selected:
+    for student_id in itertools.islice(campaign.selected, first, stop):
         student = roster.student_by_id[student_id]
         for address in sorted(plan.recipients[student_id]):
             contact = greeted_contact(roster, student_id, address)
@@ -62,6 +77,37 @@ def send_concurrently(smtp: SmtpTarget, transactions: Iterator[Outgoing], connec
         raise failures[0]
 
 
+# What the forked senders inherit; set only while their pool lives.
+_INHERITED: tuple[Plan, SmtpTarget] | None = None
+
+
+def _send_range(bounds: tuple[int, int]) -> int:
+    """In a forked sender: send the notices of selected students bounds[0]..bounds[1]."""
+    assert _INHERITED is not None, "a sender process must be forked by send_from_processes"
+    plan, smtp = _INHERITED
+    batch = list(reference_transactions(plan, *bounds))
+    send_all(smtp, batch)
+    return len(batch)
+
+
+def send_from_processes(plan: Plan, smtp: SmtpTarget, processes: int) -> None:
+    """Send every notice from `processes` forked processes, a range of students at a time."""
+    global _INHERITED
+    selected = len(plan.campaign.selected)
+    ranges = [(first, min(first + _RANGE, selected)) for first in range(0, selected, _RANGE)]
+    _INHERITED = (plan, smtp)
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            for _ in pool.imap_unordered(_send_range, ranges):
+                pass
+    except AdapterError:
+        raise
+    except Exception as err:  # a sender process that died takes its reason with it
+        raise AdapterError(f"reference sender process failed: {err}") from None
+    finally:
+        _INHERITED = None
+
+
 class ReferenceAdapter:
     spec = "reference"
 
@@ -71,5 +117,10 @@ class ReferenceAdapter:
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
         plan = Plan(roster, campaign)
         wanted = 1 + plan.expected_copies // _PER_CONNECTION
-        send_concurrently(smtp, reference_transactions(plan), max(1, min(self.connections, wanted)))
+        connections = max(1, min(self.connections, wanted))
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        if plan.expected_copies >= PROCESS_MIN_COPIES and forkable:
+            send_from_processes(plan, smtp, connections)
+        else:
+            send_concurrently(smtp, reference_transactions(plan), connections)
         return AdapterOutcome(spec=self.spec)
