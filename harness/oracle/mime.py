@@ -30,22 +30,25 @@ _MAX_DEPTH = 40
 # What a line is to a boundary (feedparser's boundaryre, with its optional end and line sep).
 _NOT_BOUNDARY = 0
 _SEPARATOR = 1
-_CLOSE = 2  # "--boundary--" with nothing after it
-_CLOSE_NL = 3  # "--boundary--" and a line separator
+_CLOSE = 2
 
 
-class _Fallback(Exception):
-    """Something this port does not mirror: let the stdlib parse the message."""
+class _TooDeep(Exception):
+    """Nesting deeper than _MAX_DEPTH: let the stdlib parse the message."""
 
 
 def parse_message(raw: bytes) -> Message:
     """The compat32 message tree of `raw`, as `email.message_from_bytes` builds it."""
-    text = raw.decode("ascii", "surrogateescape")
     try:
-        return _Parser(_split_lines(text)).parse(None, "", 0)
+        return _parse(raw)
     except Exception:
-        # RecursionError, or whatever the stdlib itself raises (which it will raise again).
+        # Too deep, or an error the stdlib would raise too (the message's own methods raise it).
         return email.message_from_bytes(raw, policy=compat32)
+
+
+def _parse(raw: bytes) -> Message:
+    text = raw.decode("ascii", "surrogateescape")
+    return _Parser(_split_lines(text)).parse(None, "", 0)
 
 
 def _split_lines(text: str) -> list[str]:
@@ -62,9 +65,7 @@ def _boundary_kind(line: str, separator: str) -> int:
     rest = line[len(separator) :]
     core = rest.rstrip("\r\n")  # a line holds line-end characters only at its end
     if core[:2] == "--":
-        if core[2:].strip(" \t"):
-            return _NOT_BOUNDARY
-        return _CLOSE_NL if len(core) != len(rest) else _CLOSE
+        return _NOT_BOUNDARY if core[2:].strip(" \t") else _CLOSE
     return _NOT_BOUNDARY if core.strip(" \t") else _SEPARATOR
 
 
@@ -147,7 +148,7 @@ class _Parser:
 
     def parse(self, parent: Message | None, parent_type: str, depth: int) -> Message:
         if depth > _MAX_DEPTH:
-            raise _Fallback
+            raise _TooDeep
         msg = Message()
         if parent_type == "multipart/digest":
             msg.set_default_type("message/rfc822")
@@ -174,7 +175,7 @@ class _Parser:
         elif ctype.startswith("multipart/"):
             self.parse_multipart(msg, ctype, depth)
         else:
-            msg._payload = self.read_to_eof()
+            msg.set_payload(self.read_to_eof())
         return msg
 
     def parse_delivery_status(self, msg: Message, ctype: str, depth: int) -> None:
@@ -192,14 +193,13 @@ class _Parser:
     def parse_multipart(self, msg: Message, ctype: str, depth: int) -> None:
         boundary = msg.get_boundary()
         if boundary is None:
-            msg._payload = self.read_to_eof()
+            msg.set_payload(self.read_to_eof())
             return
         # feedparser checks the transfer encoding here (for a defect); it may raise the same.
         str(msg.get("content-transfer-encoding", "8bit")).lower()
         separator = "--" + boundary
         capturing_preamble = True
         preamble: list[str] = []
-        linesep = False
         close_boundary_seen = False
         while True:
             line = self.readline()
@@ -207,9 +207,8 @@ class _Parser:
                 break
             kind = _boundary_kind(line, separator)
             if kind:
-                if kind != _SEPARATOR:
+                if kind == _CLOSE:
                     close_boundary_seen = True
-                    linesep = kind == _CLOSE_NL
                     break
                 if capturing_preamble:
                     if preamble:
@@ -236,31 +235,24 @@ class _Parser:
                     elif epilogue is not None:
                         last.epilogue = _strip_eol(epilogue)
                 else:
-                    payload = last._payload
+                    payload = last.__dict__["_payload"]
                     if isinstance(payload, str):
-                        last._payload = _strip_eol(payload)
+                        last.set_payload(_strip_eol(payload))
                 self.stack.pop()
                 self.last = msg
                 self.last_type = ctype
             else:
-                if not capturing_preamble:  # feedparser asserts this
-                    raise _Fallback
+                assert capturing_preamble  # as feedparser asserts
                 preamble.append(line)
         if capturing_preamble:  # no start boundary: the preamble is the payload
-            msg._payload = "".join(preamble)
+            msg.set_payload("".join(preamble))
             self.read_to_eof()
             msg.epilogue = ""
             return
-        if not close_boundary_seen:
-            return
-        rest = self.read_to_eof()
-        if not linesep and rest:
-            # A line end at the front of the epilogue belongs to the close boundary.
-            if rest.startswith("\r\n"):
-                rest = rest[2:]
-            elif rest[0] in "\r\n":
-                rest = rest[1:]
-        msg.epilogue = rest
+        if close_boundary_seen:
+            # feedparser strips a line end off the epilogue's front only when the close
+            # boundary had none, that is when it was the last line: there is nothing to strip.
+            msg.epilogue = self.read_to_eof()
 
     def parse_headers(self, msg: Message, lines: list[str]) -> None:
         """feedparser._parse_headers, with compat32's header_source_parse."""
@@ -273,11 +265,11 @@ class _Parser:
                 # else: a continuation line before any header is dropped
                 continue
             if lastheader:
-                msg._headers.append(_source_parse(lastvalue))
+                msg.set_raw(*_source_parse(lastvalue))
                 lastheader, lastvalue = "", []
             if line.startswith("From "):
                 if lineno == 0:
-                    msg._unixfrom = _strip_eol(line)
+                    msg.set_unixfrom(_strip_eol(line))
                     continue
                 if lineno == len(lines) - 1:
                     # Probably the first line of the body: push it back.
@@ -290,7 +282,7 @@ class _Parser:
             lastheader = line[:i]
             lastvalue = [line]
         if lastheader:
-            msg._headers.append(_source_parse(lastvalue))
+            msg.set_raw(*_source_parse(lastvalue))
 
 
 def _source_parse(lines: list[str]) -> tuple[str, str]:
