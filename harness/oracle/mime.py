@@ -166,7 +166,7 @@ class _Parser:
                 break
             headers.append(line)
         self.parse_headers(msg, headers)
-        ctype = msg.get_content_type()
+        ctype = _content_type(msg)
         self.last_type = ctype
         if ctype == "message/delivery-status":
             self.parse_delivery_status(msg, ctype, depth)
@@ -283,6 +283,17 @@ class _Parser:
             lastvalue = [line]
         if lastheader:
             msg.set_raw(*_source_parse(lastvalue))
+
+
+def _content_type(msg: Message) -> str:
+    """msg.get_content_type(), without its detours for a plain ASCII header."""
+    value = next((v for k, v in msg.__dict__["_headers"] if k.lower() == "content-type"), None)
+    if value is None:
+        return msg.get_default_type()
+    if not value.isascii():  # compat32 returns a Header object for 8-bit bytes
+        return msg.get_content_type()
+    ctype: str = value.partition(";")[0].strip().lower()
+    return ctype if ctype.count("/") == 1 else "text/plain"
 
 
 def _source_parse(lines: list[str]) -> tuple[str, str]:

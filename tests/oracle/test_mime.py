@@ -160,6 +160,11 @@ CONTENT_TYPES = st.sampled_from(
         b"Content-Type: message/delivery-status",
         b"Content-Type: multipart/digest; boundary=",
         b"Content-Type: text",
+        b"content-type: TEXT/Plain ; charset=x",
+        b"Content-Type: text/pl\xe9in",
+        b"Content-Type: multipart/mixed/x; boundary=b",  # not one "/": text/plain
+        b"Content-Type: \xe9 message/rfc822",
+        b"Content-Type:",
     ]
 )
 Lines = list[bytes]
@@ -181,7 +186,8 @@ def multiparts(draw: st.DrawFn, children: st.SearchStrategy[Lines]) -> Lines:
     subtype = draw(st.sampled_from([b"mixed", b"alternative", b"digest", b"related"]))
     quoted = b" " in boundary or draw(st.booleans())
     param = b'"' + boundary + b'"' if quoted else boundary
-    lines = [b"Content-Type: multipart/" + subtype + b"; boundary=" + param]
+    name = draw(st.sampled_from([b"Content-Type: multipart/", b"CONTENT-type:Multipart/"]))
+    lines = [name + subtype + b"; boundary=" + param]
     if draw(st.booleans()):
         lines.append(b"  folded=1")
     lines += draw(st.lists(HEADER_LINES, max_size=1))
@@ -242,6 +248,7 @@ def raw_messages(draw: st.DrawFn) -> bytes:
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(raw_messages())
 @example(b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n--bb\r\nX: y\r\n\r\nz\r\n--b--")
+@example(b"Content-Type: multipart/mixed/x; boundary=b\n\n--b\n\nx\n--b--\n")  # text/plain
 @example(b"Subject: x\nFrom a\n\nbody\n")  # a trailing From line goes back to the body
 @example(b"Content-Type: multipart/mixed; boundary=b\n\n--b\n--b--\n")  # an empty last part
 @example(  # a close boundary before any start boundary: what follows it is dropped
