@@ -1,8 +1,8 @@
 """What the recipient of a raw message can read, as text segments with human locations.
 
 `visible_segments(raw)` never raises: whatever a pipeline sends, the oracle must still judge it.
-It parses with `policy.compat32` (about ten times faster than `policy.default`) and decodes
-headers itself, leniently, the way mail clients do.
+It parses with `mime.parse_message` (the stdlib's `policy.compat32` tree, built faster) and
+decodes headers itself, leniently, the way mail clients do.
 
 Locations:
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email
 import hashlib
 import io
 import quopri
@@ -33,13 +32,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
-from email.policy import compat32
 from email.utils import collapse_rfc2231_value
 from html import unescape
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 from harness.oracle import formats
 from harness.oracle.formats import Budget
+from harness.oracle.mime import parse_message
 
 __all__ = [
     "EXTRACTORS",
@@ -654,7 +653,7 @@ def visible_segments(raw: bytes) -> list[Segment]:
     segments: list[Segment] = []
     budget = Budget()
     try:
-        msg = email.message_from_bytes(raw, policy=compat32)
+        msg = parse_message(raw)
         segments.extend(_header_segments(msg, ""))
         _walk_body(msg, "", segments, budget)
     except Exception:  # an oracle that crashes judges nothing: fall back to the raw bytes
