@@ -5,10 +5,11 @@ message, in arrival order, and every refusal the fault injector made. No cap, no
 deduplication: two identical messages are two rows. The envelope stays in its own column and is
 never folded into a header, so a leaked `Bcc:` header and an envelope-only Bcc stay apart.
 
-Writes go through one writer thread that commits in groups: it takes everything the concurrent
-SMTP sessions queued while it was busy, writes it in one transaction, commits, and only then
-resolves each session's future, so each 250 follows the commit that holds its message. Many
-sessions' messages share one commit instead of paying one each.
+Writes are committed in groups, so many sessions' messages share one commit instead of paying
+one each, and each 250 follows the commit that holds its message. The sink groups in its own
+event loop (`write_group`, called by `harness.sink.handler.GroupCommitter` once per loop
+iteration); other threads `submit` to one writer thread, which takes everything queued while
+it was busy, writes it in one transaction, commits, and only then resolves each future.
 
 Durability: WAL with `synchronous=NORMAL`. In WAL mode a commit appends the transaction to the
 -wal file with write() before it returns; NORMAL only skips the fsync, which guards against the
