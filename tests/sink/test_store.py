@@ -226,3 +226,21 @@ def test_anything_stored_comes_back_exactly_in_order(
             future.result()
         back = [(m.mail_from, list(m.rcpt_tos), m.raw) for m in store.iter_messages()]
     assert back == messages
+
+
+def test_a_message_the_store_cannot_commit_is_refused_with_451(tmp_path: Path) -> None:
+    with CaptureStore(tmp_path / "s.sqlite") as store, CaptureSink(store=store) as sink:
+        insert = store._insert
+
+        def full_disk(records):  # type: ignore[no-untyped-def]
+            raise sqlite3.OperationalError("database or disk is full")
+
+        store._insert = full_disk  # type: ignore[method-assign]
+        with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
+            with pytest.raises(smtplib.SMTPDataError) as refused:
+                client.sendmail(SENDER, ["a@example.com"], b"Subject: one\r\n\r\nlost\r\n")
+            assert refused.value.smtp_code == 451
+            assert b"could not store" in refused.value.smtp_error
+            store._insert = insert  # type: ignore[method-assign]
+            client.sendmail(SENDER, ["a@example.com"], b"Subject: two\r\n\r\nkept\r\n")
+        assert [m.raw for m in store.iter_messages()] == [b"Subject: two\r\n\r\nkept\r\n"]
