@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import io
 import quopri
@@ -531,8 +532,22 @@ def _payload_bytes(part: Message) -> bytes:
 def _params(part: Message, header: str) -> list[tuple[str, str]]:
     """A structured header's main value and parameters, keys lower-cased, RFC 2231 values
     (continuations, charsets) collapsed; [] when the header is absent or unparsable."""
-    if header not in part:
+    value = part.get(header)
+    if value is None:
         return []
+    if isinstance(value, str):  # bulk mail repeats its Content-Type and -Disposition values
+        return list(_params_of_value(header, value))
+    return _parse_params(part, header)
+
+
+@functools.lru_cache(maxsize=4096)
+def _params_of_value(header: str, value: str) -> tuple[tuple[str, str], ...]:
+    holder = Message()
+    holder[header] = value
+    return tuple(_parse_params(holder, header))
+
+
+def _parse_params(part: Message, header: str) -> list[tuple[str, str]]:
     try:
         params = part.get_params(header=header) or []
         return [

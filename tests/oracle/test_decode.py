@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from harness.oracle.decode import (
     EXTRACTORS,
     Segment,
+    _params,
+    _parse_params,
     decode_header_value,
     html_segments,
     visible_segments,
@@ -518,3 +520,22 @@ def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
 @given(st.text(max_size=200))
 def test_decode_header_value_never_raises(value: str) -> None:
     assert isinstance(decode_header_value(value), str)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'text/plain; charset="utf-8"',
+        "attachment; filename*=utf-8''Jos%C3%A9%20N%C3%BA%C3%B1ez.pdf",
+        'attachment; filename*0="class_"; filename*1="list.csv"',
+        "text/html; charset=iso-8859-1; format=flowed",
+        'multipart/mixed; boundary="b1"; boundary="b2"',
+        "garbage;;; =x; y=",
+    ],
+)
+def test_parameters_from_the_cache_equal_a_fresh_parse(value: str) -> None:
+    part = Message()
+    part["Content-Disposition"] = value
+    fresh = _parse_params(part, "content-disposition")
+    assert _params(part, "content-disposition") == fresh
+    assert _params(part, "content-disposition") == fresh  # the second time from the cache
