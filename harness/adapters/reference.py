@@ -81,13 +81,11 @@ def send_concurrently(smtp: SmtpTarget, transactions: Iterator[Outgoing], connec
 _INHERITED: tuple[Plan, SmtpTarget] | None = None
 
 
-def _send_range(bounds: tuple[int, int]) -> int:
+def _send_range(bounds: tuple[int, int]) -> None:
     """In a forked sender: send the notices of selected students bounds[0]..bounds[1]."""
     assert _INHERITED is not None, "a sender process must be forked by send_from_processes"
     plan, smtp = _INHERITED
-    batch = list(reference_transactions(plan, *bounds))
-    send_all(smtp, batch)
-    return len(batch)
+    send_all(smtp, reference_transactions(plan, *bounds))
 
 
 def send_from_processes(plan: Plan, smtp: SmtpTarget, processes: int) -> None:

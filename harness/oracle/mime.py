@@ -195,8 +195,6 @@ class _Parser:
         if boundary is None:
             msg.set_payload(self.read_to_eof())
             return
-        # feedparser checks the transfer encoding here (for a defect); it may raise the same.
-        str(msg.get("content-transfer-encoding", "8bit")).lower()
         separator = "--" + boundary
         capturing_preamble = True
         preamble: list[str] = []

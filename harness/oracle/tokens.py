@@ -224,9 +224,9 @@ class TokenIndex:
         The segments are normalized, encoded and scanned as one text, joined by a character
         that no token holds and that glues to nothing (`_BREAK`), so no match spans two
         segments: one pass per message instead of one per header and part."""
-        if not self._lengths:
-            return []
         segments = list(segments)
+        if not self._lengths or not segments:
+            return []
         texts = _normalized_texts(segments)
         joined = _BREAK.join(texts)
         starts = [0, *itertools.accumulate(len(text) + 1 for text in texts)]
@@ -275,12 +275,10 @@ _BREAK = "\x00"
 
 
 def _normalized_texts(segments: list[Segment]) -> list[str]:
-    """Each segment's normalized text, normalized in one call over all of them."""
-    raw = [segment.text.replace(_BREAK, " ") for segment in segments]
-    texts = normalize(_BREAK.join(raw)).split(_BREAK)
-    if len(texts) != len(segments):  # pragma: no cover - normalize keeps _BREAK
-        return [normalize(text) for text in raw]
-    return [text.strip(" ") for text in texts]
+    """Each segment's normalized text, normalized in one call over all of them (normalize
+    neither drops nor makes a _BREAK, so there is one text per segment)."""
+    raw = _BREAK.join(segment.text.replace(_BREAK, " ") for segment in segments)
+    return [text.strip(" ") for text in normalize(raw).split(_BREAK)]
 
 
 # -------------------------------------------------------------------- the word encoding

@@ -62,7 +62,9 @@ class GroupCommitter:
 
     def __init__(self, store: CaptureStore) -> None:
         self._store = store
-        self._pending: list[tuple[CapturedMessage | Refusal, asyncio.Future[Any]]] = []
+        self._pending: list[
+            tuple[CapturedMessage | Refusal, asyncio.Future[CapturedMessage | Refusal]]
+        ] = []
 
     async def commit(self, record: CapturedMessage | Refusal) -> CapturedMessage | Refusal:
         loop = asyncio.get_running_loop()
