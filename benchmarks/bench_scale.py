@@ -8,31 +8,32 @@ MAILHARNESS_BENCH_INGEST (20000 messages per client count), MAILHARNESS_BENCH_SE
 MAILHARNESS_BENCH_WORKERS (the usable cores).
 
 Judging: reference-style notices (the reference sender's own bytes, `notice_bytes`) are
-synthesized as CapturedMessage objects without SMTP, one per (recipient, selected student)
-of the plan and one in ten addressed to every recipient of its student at once; the copies
-are cycled until there are MAILHARNESS_BENCH_COPIES of them (the repeats show up as
-duplicate-notice violations, which is expected here). The judging rate is compared, in the
-same run, with a plain scan of the same bytes by the same automaton.
+synthesized without SMTP, one per (recipient, selected student) of the plan and one in ten
+addressed to every recipient of its student at once, and streamed into a capture store file
+(the store a district-scale `mailharness run --store` or `sink` writes); the rows are repeated
+until there are MAILHARNESS_BENCH_COPIES copies (the repeats show up as duplicate-notice
+violations, which is expected here). The store is judged as `mailharness check` judges it:
+forked workers read their spans of the file. The judging rate is compared, in the same run,
+with a plain scan of the same bytes by the same automaton. The file goes in a temporary
+directory (MAILHARNESS_BENCH_TMP, default the system's): about 2 GB at the default sizes.
 """
 
 from __future__ import annotations
 
 import gc
-import itertools
 import os
 import smtplib
+import sqlite3
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from memory import PssPeak, rusage_mib
-
 from harness.adapters.compose import greeted_contact
 from harness.adapters.notice_bytes import notice_bytes
+from harness.measure import PeakMemory, rusage_mib
 from harness.oracle.checks import Judge
 from harness.oracle.parallel import default_workers, judge_messages
 from harness.oracle.plan import Plan
@@ -40,14 +41,16 @@ from harness.oracle.tokens import TokenIndex
 from harness.roster.campaign import build_campaign
 from harness.roster.generate import generate_roster
 from harness.roster.model import Roster
-from harness.sink.capture import CapturedMessage
+from harness.sink.capture import CapturedMessage, Refusal
 from harness.sink.server import CaptureSink
+from harness.sink.store import CaptureStore, StoreReader
 
 STUDENTS = int(os.environ.get("MAILHARNESS_BENCH_STUDENTS", "600000"))
 COPIES = int(os.environ.get("MAILHARNESS_BENCH_COPIES", "1000000"))
 INGEST = int(os.environ.get("MAILHARNESS_BENCH_INGEST", "20000"))
 SEED = int(os.environ.get("MAILHARNESS_BENCH_SEED", "7"))
 WORKERS = int(os.environ.get("MAILHARNESS_BENCH_WORKERS", "0")) or default_workers()
+TMP = os.environ.get("MAILHARNESS_BENCH_TMP") or None
 
 
 def say(text: str) -> None:
@@ -96,11 +99,10 @@ def bench_ingest() -> None:
         )
 
 
-def notices(plan: Plan) -> list[CapturedMessage]:
+def notices(plan: Plan) -> Iterator[CapturedMessage]:
     """One reference notice per (recipient, student); one in ten to all the student's
     recipients at once."""
     roster, campaign = plan.roster, plan.campaign
-    made: list[CapturedMessage] = []
     for number, student_id in enumerate(campaign.selected):
         student = roster.student_by_id[student_id]
         addresses = sorted(plan.recipients[student_id])
@@ -112,43 +114,78 @@ def notices(plan: Plan) -> list[CapturedMessage]:
         for group in groups:
             contact = greeted_contact(roster, student_id, group[0])
             raw = notice_bytes(campaign, student, contact)
-            made.append(
-                CapturedMessage(len(made) + 1, campaign.sender, tuple(group), raw, "", 1, 0.0)
+            yield CapturedMessage(0, campaign.sender, tuple(group), raw, "", 1, 0.0)
+
+
+def write_store(plan: Plan, path: Path) -> tuple[int, int, int]:
+    """Stream the notices into a store at `path`, then repeat its rows until there are COPIES
+    copies. Returns (distinct notices, their copies, their bytes)."""
+    distinct = copies_each = size = 0
+    with CaptureStore(path) as store:
+        batch: list[CapturedMessage | Refusal] = []
+        for message in notices(plan):
+            distinct += 1
+            copies_each += len(message.rcpt_tos)
+            size += len(message.raw)
+            batch.append(message)
+            if len(batch) == 5000:
+                store.write_group(batch)
+                batch = []
+        if batch:
+            store.write_group(batch)
+    columns = "mail_from, rcpt_tos, raw, peer, session, tls, auth_user, received_at"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        total = copies_each
+        while total < COPIES:
+            last, copied = distinct, copies_each
+            if COPIES - total < copies_each:  # a partial round: stop at the copy that is enough
+                copied = 0
+                rows = conn.execute("SELECT seq, json_array_length(rcpt_tos) FROM messages")
+                for seq, rcpts in rows:
+                    copied += rcpts
+                    if total + copied >= COPIES:
+                        last = seq
+                        break
+            conn.execute(
+                f"INSERT INTO messages ({columns}) SELECT {columns} FROM messages "
+                "WHERE seq <= ? ORDER BY seq",
+                (last,),
             )
-    return made
-
-
-def cycled(messages: list[CapturedMessage], copies: int) -> Iterator[CapturedMessage]:
-    counted = 0
-    for message in itertools.cycle(messages):
-        if counted >= copies:
-            return
-        counted += len(message.rcpt_tos)
-        yield message
+            total += copied
+    finally:
+        conn.close()
+    return distinct, copies_each, size
 
 
 def bench_judge(roster: Roster) -> None:
     campaign = build_campaign(roster.students)
     started = time.perf_counter()
-    plan = Plan(roster, campaign)
+    plan = Plan(roster, campaign).prepare()
     expected = plan.expected_copies
     index = TokenIndex.build(roster)
     say(
         f"index: plan ({expected:,} expected copies) and {len(index):,} tokens in "
         f"{time.perf_counter() - started:.1f} s; peak RSS {rusage_mib()[0]:,.0f} MiB"
     )
-    started = time.perf_counter()
-    messages = notices(plan)
-    copies_each = sum(len(m.rcpt_tos) for m in messages)
-    size = sum(len(m.raw) for m in messages) / len(messages)
-    say(
-        f"synthesize: {len(messages):,} distinct notices ({copies_each:,} copies, "
-        f"{size:,.0f} bytes on average) in {time.perf_counter() - started:.1f} s"
-    )
-    gc.collect()
-    gc.freeze()
+    with tempfile.TemporaryDirectory(prefix="mailharness-bench-", dir=TMP) as where:
+        path = Path(where) / "capture.db"
+        started = time.perf_counter()
+        distinct, copies_each, size = write_store(plan, path)
+        say(
+            f"store: {distinct:,} distinct notices ({copies_each:,} copies, "
+            f"{size / distinct:,.0f} bytes on average) synthesized and written, rows repeated "
+            f"to {COPIES:,} copies, in {time.perf_counter() - started:.1f} s "
+            f"({path.stat().st_size / 2**20:,.0f} MiB file)"
+        )
+        gc.collect()
+        gc.freeze()
+        reader = StoreReader(path)
+        judge_store(plan, index, reader)
 
-    sample = messages[: min(len(messages), 20000)]
+
+def judge_store(plan: Plan, index: TokenIndex, reader: StoreReader) -> None:
+    sample = [m for span in reader.spans(20000) for m in reader.read(span)][:20000]
     started = time.perf_counter()
     serial = Judge(plan, index)
     for message in sample:
@@ -165,10 +202,13 @@ def bench_judge(roster: Roster) -> None:
         f"automaton.iter over the decoded bytes {scan_rate:,.0f} messages/s: "
         f"judging runs at {judge_rate / scan_rate:.2f} x the plain scan"
     )
+    del sample, serial
+    gc.collect()
 
-    with PssPeak() as pss:
+    count = len(reader)
+    with PeakMemory() as pss:
         started = time.perf_counter()
-        judge = judge_messages(plan, index, cycled(messages, COPIES), count=COPIES, workers=WORKERS)
+        judge = judge_messages(plan, index, reader, count=count, workers=WORKERS)
         violations = judge.finish()
         elapsed = time.perf_counter() - started
     own, child = rusage_mib()
@@ -182,7 +222,7 @@ def bench_judge(roster: Roster) -> None:
     )
     say(
         f"memory: peak RSS parent {own:,.0f} MiB, largest worker {child:,.0f} MiB (shared pages "
-        f"counted in both); peak PSS of the process tree {pss.peak_mib:,.0f} MiB"
+        f"counted in both); peak PSS of the process tree {pss.peak_kib / 1024:,.0f} MiB"
     )
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.oracle.decode import _CACHE, visible_segments  # noqa: E402
-from harness.oracle.tokens import TokenIndex  # noqa: E402
-from harness.roster.generate import generate_roster  # noqa: E402
-from tests.oracle import documents  # noqa: E402
+from harness.oracle.decode import _CACHE, visible_segments
+from harness.oracle.tokens import TokenIndex
+from harness.roster.generate import generate_roster
+from tests.oracle import documents
 
 
 def _names(rng: random.Random, count: int) -> list[tuple[str, str, str]]:
@@ -52,9 +52,7 @@ def main() -> None:
     plain.set_content(body)
 
     pdf = _sized(lambda n: documents.pdf([" ".join(r) for r in _names(rng, n)]), 50_000)
-    xlsx = _sized(
-        lambda n: documents.xlsx({"Class": [list(r) for r in _names(rng, n)]}), 50_000
-    )
+    xlsx = _sized(lambda n: documents.xlsx({"Class": [list(r) for r in _names(rng, n)]}), 50_000)
     attached = EmailMessage()
     for name in ("From", "To", "Subject"):
         attached[name] = plain[name]

@@ -82,7 +82,7 @@ def run_once(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     progress.start("index")
-    plan = Plan(roster, campaign)
+    plan = Plan(roster, campaign).prepare()
     expected = plan.expected_copies
     index = index or TokenIndex.build(roster)
     progress.finish("index")
@@ -119,7 +119,7 @@ def run_once(
     judge = judge_messages(
         plan,
         index,
-        sink.iter_messages(),
+        sink.message_source(),
         count=sink.message_count,
         workers=workers,
         on_judged=lambda copies: progress.advance("judging", copies),

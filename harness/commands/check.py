@@ -31,7 +31,7 @@ def register(verbs: Verbs) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     from harness.adapters.base import AdapterOutcome
-    from harness.oracle.checks import Judge
+    from harness.oracle.parallel import judge_messages
     from harness.oracle.plan import Plan
     from harness.oracle.tokens import TokenIndex
     from harness.report.json_report import build_report, write_report
@@ -50,9 +50,11 @@ def execute(args: argparse.Namespace) -> int:
     campaign = resolve_campaign(choice.roster, args.campaign)
     with CaptureStore(args.store, create=False) as store:
         plan = Plan(choice.roster, campaign)
-        judge = Judge(plan, TokenIndex.build(choice.roster))
+        source = store.reader()
+        assert source is not None  # a store file, never ":memory:"
+        judge = judge_messages(plan, TokenIndex.build(choice.roster), source, count=store.count())
         refusals = store.refusals()
-        violations = judge_capture(judge, store.iter_messages(), refusals)
+        violations = judge_capture(judge, (), refusals)
         sessions = store.sessions()
     result = RunResult(
         plan=plan,

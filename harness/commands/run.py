@@ -69,7 +69,7 @@ def register(verbs: Verbs) -> None:
 def execute(args: argparse.Namespace) -> int:
     import time
 
-    from harness.measure import peak_rss_mib
+    from harness.measure import PeakMemory
     from harness.progress import progress_display
     from harness.report.terminal import summary_lines
     from harness.roster.reserved import require_reserved
@@ -81,24 +81,25 @@ def execute(args: argparse.Namespace) -> int:
             raise UsageError("--examples draws the rosters and campaigns: drop --roster/--campaign")
         return execute_examples(args)
     progress = progress_display(quiet=args.quiet or args.json)
-    try:
-        started = time.perf_counter()
-        progress.start("generation")
-        choice = load_or_generate(args)
-        progress.finish("generation")
-        generated = time.perf_counter() - started
-        if not args.allow_real_addresses:
-            require_reserved(choice.roster)
-        report = run_and_report(
-            args,
-            choice,
-            args.adapter,
-            args.campaign or "vaccine",
-            args.report_dir,
-            progress=progress,
-        )
-    finally:
-        progress.close()
+    with PeakMemory() as memory:
+        try:
+            started = time.perf_counter()
+            progress.start("generation")
+            choice = load_or_generate(args)
+            progress.finish("generation")
+            generated = time.perf_counter() - started
+            if not args.allow_real_addresses:
+                require_reserved(choice.roster)
+            report = run_and_report(
+                args,
+                choice,
+                args.adapter,
+                args.campaign or "vaccine",
+                args.report_dir,
+                progress=progress,
+            )
+        finally:
+            progress.close()
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return EXIT_PASS if report["verdict"] == "pass" else EXIT_VIOLATIONS
@@ -108,7 +109,7 @@ def execute(args: argparse.Namespace) -> int:
     print(
         "stages: "
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items())
-        + f"; peak memory {peak_rss_mib():,.0f} MiB"
+        + f"; peak memory {memory.peak_mib:,.0f} MiB (PSS of the process tree)"
     )
     print(f"report: {args.report_dir / 'report.html'} (and report.json, junit.xml, summary.md)")
     return EXIT_PASS if report["verdict"] == "pass" else EXIT_VIOLATIONS

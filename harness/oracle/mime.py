@@ -191,7 +191,7 @@ class _Parser:
             self.unreadline(line)
 
     def parse_multipart(self, msg: Message, ctype: str, depth: int) -> None:
-        boundary = msg.get_boundary()
+        boundary = _boundary(msg)
         if boundary is None:
             msg.set_payload(self.read_to_eof())
             return
@@ -281,6 +281,53 @@ class _Parser:
             lastvalue = [line]
         if lastheader:
             msg.set_raw(*_source_parse(lastvalue))
+
+
+def _boundary(msg: Message) -> str | None:
+    """msg.get_boundary(), without its RFC 2231 decoding for a value that cannot hold any.
+
+    For an ASCII value with no "*" (no extended or continued parameter) and no backslash
+    (quote and unquote are inverses), get_param's round trip through decode_params reduces to
+    unquoting the value twice; get_boundary then strips trailing white space. Every other
+    value takes the stdlib's own path. (A unique boundary per message: no cache can help.)
+    """
+    value = msg.get("content-type")
+    if not isinstance(value, str) or not value.isascii() or "*" in value or "\\" in value:
+        return msg.get_boundary()
+    for piece in _split_params(value):
+        name, equals, raw = piece.partition("=")
+        if name.strip().lower() == "boundary":
+            return _unquote(_unquote(raw.strip() if equals else "")).rstrip()
+    return None
+
+
+def _split_params(value: str) -> list[str]:
+    """email.message._parseparam: the ";"-separated pieces, a ";" inside quotes kept."""
+    pieces = []
+    rest = ";" + value
+    while rest[:1] == ";":
+        rest = rest[1:]
+        end = rest.find(";")
+        while end > 0 and (rest.count('"', 0, end) - rest.count('\\"', 0, end)) % 2:
+            end = rest.find(";", end + 1)
+        if end < 0:
+            end = len(rest)
+        piece = rest[:end]
+        if "=" in piece:
+            i = piece.index("=")
+            piece = piece[:i].strip().lower() + "=" + piece[i + 1 :].strip()
+        pieces.append(piece.strip())
+        rest = rest[end:]
+    return pieces
+
+
+def _unquote(text: str) -> str:
+    """email.utils.unquote for a text without backslashes."""
+    if len(text) > 1 and (
+        (text[0] == '"' and text[-1] == '"') or (text[0] == "<" and text[-1] == ">")
+    ):
+        return text[1:-1]
+    return text
 
 
 def _content_type(msg: Message) -> str:

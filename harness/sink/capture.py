@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from harness.roster.model import normalize_address
 
@@ -58,3 +60,32 @@ class Refusal:
     def temporary(self) -> bool:
         """A 4xx reply or a dropped connection: a correct client retries."""
         return not self.permanent
+
+
+Span = tuple[int, int]
+
+
+class MessageSource(Protocol):
+    """Captured messages that any forked process can read a span of for itself."""
+
+    def spans(self, size: int) -> Iterator[Span]:
+        """The spans of `size` messages each (the last may be shorter), in arrival order."""
+        ...
+
+    def read(self, span: Span) -> list[CapturedMessage]:
+        """The messages of one span, in arrival order."""
+        ...
+
+
+class ListSource:
+    """Messages held in this process; a forked worker reads the list it inherited."""
+
+    def __init__(self, messages: Sequence[CapturedMessage]) -> None:
+        self._messages = messages
+
+    def spans(self, size: int) -> Iterator[Span]:
+        for start in range(0, len(self._messages), size):
+            yield start, min(start + size, len(self._messages))
+
+    def read(self, span: Span) -> list[CapturedMessage]:
+        return list(self._messages[span[0] : span[1]])

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from harness.sink.capture import CapturedMessage, Refusal
+from harness.sink.capture import CapturedMessage, ListSource, MessageSource, Refusal
 from harness.sink.faults import FaultPlan, FaultRule
 from harness.sink.store import CaptureStore, StoreError
 
@@ -288,6 +288,14 @@ class CaptureHandler:
             return self._store.iter_messages()
         with self._cond:
             return iter(list(self._messages))
+
+    def message_source(self) -> MessageSource:
+        """Every message so far, as spans forked judges read for themselves."""
+        if self._store is not None:
+            reader = self._store.reader()
+            if reader is not None:
+                return reader
+        return ListSource(self.messages())
 
     def refusals(self) -> list[Refusal]:
         if self._store is not None:

@@ -31,7 +31,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP
 
 from harness.errors import SinkError
-from harness.sink.capture import CapturedMessage, Refusal
+from harness.sink.capture import CapturedMessage, MessageSource, Refusal
 from harness.sink.faults import FaultPlan
 from harness.sink.handler import CaptureHandler, Listener
 from harness.sink.protocol import SinkProtocol
@@ -356,6 +356,11 @@ class CaptureSink:
     def iter_messages(self) -> Iterator[CapturedMessage]:
         """Every accepted message in arrival order, streamed from the store if there is one."""
         return self._handler.iter_messages()
+
+    def message_source(self) -> MessageSource:
+        """Every accepted message, for judging in forked workers: they read the store file
+        (or the list they inherit) themselves."""
+        return self._handler.message_source()
 
     def refusals(self) -> list[Refusal]:
         """Every command answered with an injected fault, in order."""

@@ -37,7 +37,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.sink.capture import CapturedMessage, Refusal
 
-__all__ = ["CaptureStore", "StoreError"]
+__all__ = ["CaptureStore", "StoreError", "StoreReader"]
 
 # PRAGMA application_id: marks a file as a mailharness store ("MHCS").
 APPLICATION_ID = 0x4D484353
@@ -312,6 +312,13 @@ class CaptureStore:
                 yield _message_from_row(row)
             after = int(rows[-1][0])
 
+    def reader(self) -> StoreReader | None:
+        """A reader other processes can use (None for a private ":memory:" store)."""
+        if self._path == ":memory:":
+            return None
+        self.flush()
+        return StoreReader(self._path)
+
     def message(self, seq: int) -> CapturedMessage:
         with self._lock:
             row = self._conn.execute(
@@ -375,6 +382,62 @@ class CaptureStore:
 
     def __repr__(self) -> str:
         return f"<CaptureStore {self._path}>"
+
+
+class StoreReader:
+    """The messages of a store file, read in spans of seqs by whichever process asks.
+
+    A forked judge reads its span itself, so the parent hands out two integers per span and
+    never the messages. Each process opens its own read-only connection (a SQLite connection
+    must not cross a fork); the store's writer has committed everything before judging starts.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def _open(self) -> sqlite3.Connection:
+        uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+        try:
+            return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as err:
+            raise StoreError(f"store {self.path}: cannot open: {err}") from None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None or self._pid != os.getpid():
+            self._conn = self._open()
+            self._pid = os.getpid()
+        return self._conn
+
+    def spans(self, size: int) -> Iterator[tuple[int, int]]:
+        """(first seq, last seq) of each run of `size` messages, in arrival order."""
+        conn = self._open()  # its own: a pool consumes this generator in another thread
+        try:
+            first = last = taken = 0
+            for (seq,) in conn.execute("SELECT seq FROM messages ORDER BY seq"):
+                if taken == 0:
+                    first = seq
+                last = seq
+                taken += 1
+                if taken == size:
+                    yield first, last
+                    taken = 0
+            if taken:
+                yield first, last
+        finally:
+            conn.close()
+
+    def read(self, span: tuple[int, int]) -> list[CapturedMessage]:
+        rows = self._connection().execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE seq BETWEEN ? AND ? ORDER BY seq",
+            span,
+        )
+        return [_message_from_row(row) for row in rows]
+
+    def __len__(self) -> int:
+        row = self._connection().execute("SELECT count(*) FROM messages").fetchone()
+        return int(row[0])
 
 
 # A refusal that is never written: `flush` queues it and waits for the group that carries it.

@@ -294,3 +294,31 @@ def test_the_comparison_sees_a_difference() -> None:
     a = tree(email.message_from_bytes(b"Content-Type: multipart/mixed; boundary=b\n\np\n--b--\n"))
     b = tree(email.message_from_bytes(b"Content-Type: multipart/mixed; boundary=b\n\np\r\n--b--\n"))
     assert a != b
+
+
+_PARAM_TEXT = st.text(alphabet=" \t;=\"<>*\\'abBoOuUnNdDaArRyY=-_.:/()\r\n\u00e9", max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        _PARAM_TEXT,
+        st.builds(lambda a, b: f"multipart/mixed;{a}boundary={b}", _PARAM_TEXT, _PARAM_TEXT),
+        st.builds(lambda a, b: f'multipart/mixed; boundary="{a}"{b}', _PARAM_TEXT, _PARAM_TEXT),
+    )
+)
+@example('multipart/alternative; boundary="===============123=="')
+@example("multipart/mixed; BOUNDARY = x ; boundary=y")
+@example('multipart/mixed; charset="a;b"; boundary=""x""')
+@example("multipart/mixed; boundary*0=a; boundary*1=b")
+@example("boundary")
+@example("multipart/mixed; BOUNDARY")
+def test_the_boundary_is_the_stdlibs(value: str) -> None:
+    """mime._boundary (the fast path for plain values) agrees with Message.get_boundary."""
+    message = Message()
+    message["Content-Type"] = value
+    assert mime._boundary(message) == message.get_boundary()
+
+
+def test_a_message_without_content_type_has_no_boundary() -> None:
+    assert mime._boundary(Message()) is None

@@ -18,6 +18,7 @@ from harness.roster.campaign import build_campaign
 from harness.roster.generate import generate_roster
 from harness.sink.capture import CapturedMessage
 from harness.sink.server import CaptureSink
+from harness.sink.store import CaptureStore
 
 ROSTER = generate_roster(150, seed=3)
 CAMPAIGN = build_campaign(ROSTER.students)
@@ -39,21 +40,23 @@ def captured() -> dict[str, list[CapturedMessage]]:
 
 
 _PID_RECORD: list[Path] = []
-_JUDGE_CHUNK = parallel._judge_chunk
+_JUDGE_SPAN = parallel._judge_span
 
 
-def _recording_judge_chunk(chunk: list[CapturedMessage]) -> parallel.JudgeShare:
+def _recording_judge_span(span: tuple[int, int]) -> parallel.JudgeShare:
     with _PID_RECORD[0].open("a") as stream:
         stream.write(f"{os.getpid()}\n")
-    return _JUDGE_CHUNK(chunk)
+    return _JUDGE_SPAN(span)
 
 
 @pytest.fixture
 def forked_pids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Lower the thresholds so a small run forks, and record which process judged a chunk."""
+    """Lower the thresholds so a small run forks and its workers are renewed, and record which
+    process judged a span."""
     monkeypatch.setattr(parallel, "PARALLEL_MIN_MESSAGES", 0)
     monkeypatch.setattr(parallel, "CHUNK", 7)
-    monkeypatch.setattr(parallel, "_judge_chunk", _recording_judge_chunk)
+    monkeypatch.setattr(parallel, "SPANS_PER_WORKER", 3)
+    monkeypatch.setattr(parallel, "_judge_span", _recording_judge_span)
     _PID_RECORD[:] = [tmp_path / "pids"]
     return _PID_RECORD[0]
 
@@ -77,8 +80,37 @@ def test_parallel_and_serial_verdicts_are_identical(
         assert (forked.matrix, forked.headers) == (serial.matrix, serial.headers), spec
         assert sum(judged) == serial.copies == sum(len(m.rcpt_tos) for m in messages)
     pids = set(forked_pids.read_text().split())
-    assert pids and str(os.getpid()) not in pids  # every chunk judged in a worker
-    assert len(pids) >= 2  # two workers per pool
+    assert pids and str(os.getpid()) not in pids  # every span judged in a worker
+    assert len(pids) > 2 * len(captured)  # two workers per pool, renewed within it
+
+
+def test_workers_read_a_store_file_themselves(
+    captured: dict[str, list[CapturedMessage]], forked_pids: Path, tmp_path: Path
+) -> None:
+    """The spans a store reader hands out cover every message once, in order, and forked
+    workers judging them from the file agree with judging the list in this process."""
+    messages = captured["mutant:join-shift"] + captured["reference"]
+    with CaptureStore(tmp_path / "capture.db") as store:
+        store.write_group(list(messages))
+        reader = store.reader()
+    assert reader is not None and len(reader) == len(messages)
+    spans = list(reader.spans(7))
+    assert [len(reader.read(span)) for span in spans[:-1]] == [7] * (len(spans) - 1)
+    read_back = [m for span in spans for m in reader.read(span)]
+    assert [(m.rcpt_tos, m.raw) for m in read_back] == [(m.rcpt_tos, m.raw) for m in messages]
+
+    serial = judge_messages(PLAN, INDEX, messages, count=len(messages), workers=1)
+    forked = judge_messages(PLAN, INDEX, reader, count=len(messages), workers=2)
+    expected = [(v.check, v.recipient, v.students) for v in serial.finish()]
+    assert [(v.check, v.recipient, v.students) for v in forked.finish()] == expected
+    assert "foreign-student-data" in {check for check, _, _ in expected}
+    assert (forked.copies, forked.matrix) == (serial.copies, serial.matrix)
+    assert str(os.getpid()) not in set(forked_pids.read_text().split())
+
+
+def test_a_memory_store_has_no_reader_for_other_processes() -> None:
+    with CaptureStore(":memory:") as store:
+        assert store.reader() is None
 
 
 def test_the_bug_zoo_is_caught_in_parallel_too(
