@@ -185,7 +185,7 @@ def bench_judge(roster: Roster) -> None:
 
 
 def judge_store(plan: Plan, index: TokenIndex, reader: StoreReader) -> None:
-    sample = [m for span in reader.spans(20000) for m in reader.read(span)][:20000]
+    sample = reader.read(next(reader.spans(20000)))  # the first 20,000 messages
     started = time.perf_counter()
     serial = Judge(plan, index)
     for message in sample:

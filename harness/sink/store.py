@@ -396,6 +396,7 @@ class StoreReader:
         self.path = str(path)
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
+        self._inherited: list[sqlite3.Connection] = []
 
     def _open(self) -> sqlite3.Connection:
         uri = Path(self.path).resolve().as_uri() + "?mode=ro"
@@ -406,6 +407,10 @@ class StoreReader:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
+            if self._conn is not None:
+                # The parent's, inherited by a fork: kept unclosed, since closing SQLite's
+                # handle in a child can act on the parent's locks and WAL files.
+                self._inherited.append(self._conn)
             self._conn = self._open()
             self._pid = os.getpid()
         return self._conn
