@@ -13,6 +13,7 @@ or a platform without fork, from threads.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import threading
@@ -35,6 +36,7 @@ _BATCH = 1000  # notices a thread takes at a time (and sends over one connection
 # Campaigns with at least this many copies are sent from processes.
 PROCESS_MIN_COPIES = 20_000
 _RANGE = 500  # selected students a process takes at a time
+_RANGES_PER_PROCESS = 20
 
 
 def reference_transactions(
@@ -94,8 +96,13 @@ def send_from_processes(plan: Plan, smtp: SmtpTarget, processes: int) -> None:
     selected = len(plan.campaign.selected)
     ranges = [(first, min(first + _RANGE, selected)) for first in range(0, selected, _RANGE)]
     _INHERITED = (plan, smtp)
+    # As the judging workers do (harness.oracle.parallel): the collector would write to every
+    # inherited object's page, and a sender renewed now and then gives back the pages its
+    # reference counts copied.
+    gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes, maxtasksperchild=_RANGES_PER_PROCESS) as pool:
             for _ in pool.imap_unordered(_send_range, ranges):
                 pass
     except AdapterError:
@@ -104,6 +111,7 @@ def send_from_processes(plan: Plan, smtp: SmtpTarget, processes: int) -> None:
         raise AdapterError(f"reference sender process failed: {err}") from None
     finally:
         _INHERITED = None
+        gc.unfreeze()
 
 
 class ReferenceAdapter:

@@ -58,10 +58,12 @@ def test_large_rosters_are_valid(r: Roster) -> None:
     assert_valid(r)
 
 
+# The two coverage tests below assert what a whole run of examples reached: derandomized, so
+# that a rare unlucky draw cannot fail them (one did, under load: no size of 101 or 102 in 200).
 def test_every_edge_case_occurs() -> None:
     seen: Counter[str] = Counter()
 
-    @settings(max_examples=150, deadline=None, database=None)
+    @settings(max_examples=150, deadline=None, database=None, derandomize=True)
     @given(rosters(1, 10))
     def collect(r: Roster) -> None:
         by_address = Counter(c.address for c in r.contacts if c.address)
@@ -96,7 +98,7 @@ def test_every_edge_case_occurs() -> None:
 def test_sizes_reach_every_batch_boundary() -> None:
     sizes: set[int] = set()
 
-    @settings(max_examples=200, deadline=None, database=None)
+    @settings(max_examples=300, deadline=None, database=None, derandomize=True)
     @given(rosters(1, 5, batch_sizes=BATCH_SIZES, batch_rate=1.0))
     def collect(r: Roster) -> None:
         sizes.add(len(r.students))
