@@ -95,6 +95,7 @@ def test_every_edge_case_occurs() -> None:
     assert {case for case, count in seen.items() if count} == expected
 
 
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")  # find shows its roster
 @pytest.mark.parametrize("boundary", BATCH_SIZES)
 def test_sizes_reach_every_batch_boundary(boundary: int) -> None:
     """Each batch size is crossed by a roster of one or two students more (generation only:
