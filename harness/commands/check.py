@@ -40,6 +40,7 @@ def execute(args: argparse.Namespace) -> int:
     from harness.roster.campaign_io import resolve_campaign
     from harness.roster.reserved import require_reserved
     from harness.runner import RunResult, judge_capture
+    from harness.sink.capture import ListSource
     from harness.sink.store import CaptureStore
 
     if args.roster is None and args.seed is None:
@@ -50,8 +51,7 @@ def execute(args: argparse.Namespace) -> int:
     campaign = resolve_campaign(choice.roster, args.campaign)
     with CaptureStore(args.store, create=False) as store:
         plan = Plan(choice.roster, campaign)
-        source = store.reader()
-        assert source is not None  # a store file, never ":memory:"
+        source = store.reader() or ListSource(list(store.iter_messages()))  # or ":memory:"
         judge = judge_messages(plan, TokenIndex.build(choice.roster), source, count=store.count())
         refusals = store.refusals()
         violations = judge_capture(judge, (), refusals)

@@ -26,13 +26,7 @@ from harness.oracle.plan import Plan
 from harness.oracle.tokens import TokenIndex
 from harness.sink.capture import CapturedMessage, ListSource, MessageSource, Span
 
-__all__ = [
-    "CHUNK",
-    "PARALLEL_MIN_MESSAGES",
-    "JudgeShare",
-    "default_workers",
-    "judge_messages",
-]
+__all__ = ["CHUNK", "PARALLEL_MIN_MESSAGES", "JudgeShare", "default_workers", "judge_messages"]
 
 CHUNK = 500  # messages per span: big enough to amortize the pipe, small enough to stream
 PARALLEL_MIN_MESSAGES = 4000  # below this, forking costs more than it saves

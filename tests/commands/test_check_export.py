@@ -58,6 +58,14 @@ def test_check_a_missing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert not (tmp_path / "none.sqlite").exists()
 
 
+def test_check_a_memory_store_judges_it_empty(tmp_path: Path) -> None:
+    """A ":memory:" store, which no other process can read: judged in this process, empty."""
+    code = main(["check", "--store", ":memory:", *ROSTER_ARGS, "--report-dir", str(tmp_path)])
+    assert code == 1
+    assert report(tmp_path)["summary"]["copies"] == 0
+    assert {v["check"] for v in report(tmp_path)["violations"]} == {"missing-notice"}
+
+
 def test_check_needs_the_roster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     CaptureStore(tmp_path / "s.sqlite").close()
     assert main(["check", "--store", str(tmp_path / "s.sqlite")]) == 2
