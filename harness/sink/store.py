@@ -35,7 +35,7 @@ from types import TracebackType
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.sink.capture import CapturedMessage, Refusal
+from harness.sink.capture import CapturedMessage, Refusal, Span
 
 __all__ = ["CaptureStore", "StoreError", "StoreReader"]
 
@@ -415,7 +415,7 @@ class StoreReader:
             self._pid = os.getpid()
         return self._conn
 
-    def spans(self, size: int) -> Iterator[tuple[int, int]]:
+    def spans(self, size: int) -> Iterator[Span]:
         """(first seq, last seq) of each run of `size` messages, in arrival order."""
         conn = self._open()  # its own: a pool consumes this generator in another thread
         try:
@@ -433,7 +433,7 @@ class StoreReader:
         finally:
             conn.close()
 
-    def read(self, span: tuple[int, int]) -> list[CapturedMessage]:
+    def read(self, span: Span) -> list[CapturedMessage]:
         rows = self._connection().execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE seq BETWEEN ? AND ? ORDER BY seq",
             span,
