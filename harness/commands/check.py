@@ -14,7 +14,7 @@ from harness.commands.options import (
     add_roster_options,
     load_or_generate,
 )
-from harness.errors import HarnessError
+from harness.errors import CampaignError, HarnessError
 
 
 def register(verbs: Verbs) -> None:
@@ -49,6 +49,9 @@ def execute(args: argparse.Namespace) -> int:
     if not args.allow_real_addresses:
         require_reserved(choice.roster)
     campaign = resolve_campaign(choice.roster, args.campaign)
+    nothing = Plan(choice.roster, campaign).nothing_to_test()
+    if nothing:
+        raise CampaignError(f"nothing to test in roster {choice.label}: {nothing}")
     with CaptureStore(args.store, create=False) as store:
         plan = Plan(choice.roster, campaign)
         source = store.reader() or ListSource(list(store.iter_messages()))  # or ":memory:"

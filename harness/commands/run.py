@@ -139,6 +139,7 @@ def run_and_report(
     from harness.adapters.external import ExternalAdapter
     from harness.adapters.registry import resolve
     from harness.commands.serving import serving
+    from harness.oracle.plan import Plan
     from harness.report.json_report import SCHEMA, build_report, write_report
     from harness.report.render import render_all
     from harness.roster.campaign_io import resolve_campaign
@@ -146,11 +147,9 @@ def run_and_report(
     from harness.sink.faults import FaultPlan
 
     campaign = resolve_campaign(choice.roster, kind)
-    if not campaign.selected:
-        raise CampaignError(
-            f"campaign {campaign.id} selects no student of roster {choice.label} "
-            f"({len(choice.roster.students)} students): nothing to judge"
-        )
+    nothing = Plan(choice.roster, campaign).nothing_to_test()
+    if nothing:
+        raise CampaignError(f"nothing to test in roster {choice.label}: {nothing}")
     adapter = resolve(spec, timeout=args.timeout)
     faults = FaultPlan.parse(args.fault, args.fault_seed)
     run_info = {

@@ -88,3 +88,22 @@ class Plan:
     @cached_property
     def expected_copies(self) -> int:
         return sum(len(addresses) for addresses in self.recipients.values())
+
+    def nothing_to_test(self) -> str | None:
+        """Why this roster and campaign expect no copy at all, or None when they expect one:
+        a run of them could only pass, having looked at nothing."""
+        roster, campaign = self.roster, self.campaign
+        if not campaign.selected:
+            return (
+                f"campaign {campaign.id} selects no student of the {len(roster.students)} "
+                "in the roster"
+            )
+        if self.expected_copies:
+            return None
+        with_address = sum(1 for contact in roster.contacts if contact.address)
+        return (
+            f"no contact of the {len(campaign.selected)} students campaign {campaign.id} "
+            f"selects may receive it ({with_address} of {len(roster.contacts)} contacts in the "
+            "roster have an email address; the others lack one, do not receive mail or are "
+            "restricted)"
+        )

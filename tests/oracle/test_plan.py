@@ -45,3 +45,15 @@ def test_contact_without_email_has_no_address() -> None:
     assert Contact("C-1", "A", "B", None).address is None
     assert Contact("C-1", "A", "B", "  ").address is None
     assert Contact("C-1", "A", "B", " X@Example.COM ").address == "x@example.com"
+
+
+def test_nothing_to_test_says_why(roster: Roster, campaign: Campaign) -> None:
+    assert Plan(roster, campaign).nothing_to_test() is None
+    none_selected = replace(campaign, selected=())
+    assert "selects no student" in (Plan(roster, none_selected).nothing_to_test() or "")
+    no_address = tuple(replace(c, email=None) for c in roster.contacts)
+    reason = Plan(replace(roster, contacts=no_address), campaign).nothing_to_test()
+    assert reason is not None and f"0 of {len(roster.contacts)} contacts" in reason
+    # Addresses, but every link that could receive this campaign does not: still nothing.
+    no_mail = tuple(replace(link, receives_mail=False) for link in roster.links)
+    assert Plan(replace(roster, links=no_mail), campaign).nothing_to_test() is not None

@@ -158,7 +158,44 @@ def test_cli_generates_and_runs_a_bundle(
                  "--report-dir", str(tmp_path / "m")]) == 1  # fmt: skip
     broken = tmp_path / "broken"
     shutil.copytree(bundle, broken)
-    (broken / "users.csv").write_text("sourcedId,givenName\nS-1\n", encoding="utf-8")
+    (broken / "users.csv").write_text(
+        "sourcedId,givenName,familyName,email\nS-1\n", encoding="utf-8"
+    )
     capsys.readouterr()
     assert main(["run", "--adapter", "reference", "--roster", str(broken)]) == 2
     assert "roles.csv:2:userSourcedId: unknown user" in capsys.readouterr().err
+
+
+def rename_column(bundle: Path, old: str, new: str) -> None:
+    path = bundle / "users.csv"
+    lines = path.read_text(encoding="utf-8").split("\n", 1)
+    names = lines[0].split(",")
+    names[names.index(old)] = new
+    path.write_text(",".join(names) + "\n" + lines[1], encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "header", ["Email", "EMAIL", "e-mail", "E-Mail", "mail", "emailAddress", "Email Address"]
+)
+def test_address_column_aliases_and_case(tmp_path: Path, header: str) -> None:
+    write_bundle(ROSTER, tmp_path, "1.1")
+    rename_column(tmp_path, "email", header)
+    rename_column(tmp_path, "givenName", "GIVENNAME")
+    roster = read_bundle(tmp_path)
+    assert [c.email for c in roster.contacts] == [c.email for c in ROSTER.contacts]
+    assert [c.first_name for c in roster.contacts] == [c.first_name for c in ROSTER.contacts]
+
+
+def test_misspelled_required_header_is_a_missing_column(tmp_path: Path) -> None:
+    write_bundle(ROSTER, tmp_path, "1.1")
+    rename_column(tmp_path, "givenName", "givenNmae")
+    with pytest.raises(RosterError) as info:
+        read_bundle(tmp_path)
+    assert str(info.value).startswith("users.csv: missing column givenName ('givenNmae'")
+
+
+def test_two_columns_that_read_as_one(tmp_path: Path) -> None:
+    write_bundle(ROSTER, tmp_path, "1.1")
+    rename_column(tmp_path, "sms", "mail")
+    with pytest.raises(RosterError, match=r"users\.csv:1: two columns read as email"):
+        read_bundle(tmp_path)
