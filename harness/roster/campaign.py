@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ TEMPLATE_FIELDS = frozenset(
         "contact_last_name",
     }
 )
+
+KNOWN_FIELDS = ", ".join(sorted(TEMPLATE_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -53,22 +56,58 @@ class Campaign:
         return named
 
     def validate(self) -> None:
-        """Raise CampaignError for a template that names an unknown field or is malformed."""
+        """Raise CampaignError for a template that is malformed or uses anything but the name
+        of a known field: no format spec, conversion, attribute or index access."""
         for name, template in self.templates().items():
-            for field_name in template_fields(template, where=f"campaign {self.id} {name}"):
-                if field_name not in TEMPLATE_FIELDS:
-                    raise CampaignError(
-                        f"campaign {self.id}: {name} template uses unknown field "
-                        f"{{{field_name}}}; known fields: {', '.join(sorted(TEMPLATE_FIELDS))}"
-                    )
+            parse_template(template, where=f"campaign {self.id}: {name} template")
+
+
+def parse_template(template: str, *, where: str) -> tuple[tuple[str, str | None], ...]:
+    """The template as (literal text, field name or None) pairs; CampaignError naming `where`
+    and the field for anything `render` will not do."""
+    pieces = _parsed(template)
+    if isinstance(pieces, str):
+        raise CampaignError(f"{where}: {pieces}")
+    return pieces
 
 
 def template_fields(template: str, *, where: str) -> list[str]:
+    return [name for _, name in parse_template(template, where=where) if name is not None]
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(template: str) -> tuple[tuple[str, str | None], ...] | str:
+    """Parsed pieces, or what is wrong (cached: a campaign renders one template per copy)."""
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise CampaignError(f"{where}: malformed template: {exc}") from None
-    return [name for _, name, _, _ in parsed if name is not None]
+        return f"malformed template: {exc}"
+    pieces: list[tuple[str, str | None]] = []
+    for literal, name, spec, conversion in parsed:
+        if name is None:
+            pieces.append((literal, None))
+            continue
+        shown = (
+            "{"
+            + name
+            + (f"!{conversion}" if conversion else "")
+            + (f":{spec}" if spec else "")
+            + "}"
+        )
+        if conversion is not None:
+            return f"{shown}: conversions (!r, !s, !a) are not allowed, write the field name alone"
+        if spec:
+            return f"{shown}: format specs are not allowed, write the field name alone"
+        if not name or name.isdigit():
+            return f"{shown}: a field must be named; known fields: {KNOWN_FIELDS}"
+        if "." in name or "[" in name:
+            return (
+                f"{shown}: attribute and index access are not allowed, write the field name alone"
+            )
+        if name not in TEMPLATE_FIELDS:
+            return f"uses unknown field {shown}; known fields: {KNOWN_FIELDS}"
+        pieces.append((literal, name))
+    return tuple(pieces)
 
 
 def notice_fields(campaign: Campaign, student: Student, contact: Contact) -> dict[str, str]:
@@ -85,7 +124,14 @@ def notice_fields(campaign: Campaign, student: Student, contact: Contact) -> dic
 
 
 def render(template: str, fields: Mapping[str, str]) -> str:
-    return template.format_map(fields)
+    """The template with each `{field}` replaced by its value: field names only, never
+    str.format's specs, conversions or attribute access (a `{x:>999999999}` is no notice)."""
+    out: list[str] = []
+    for literal, name in parse_template(template, where="template"):
+        out.append(literal)
+        if name is not None:
+            out.append(fields[name])
+    return "".join(out)
 
 
 @dataclass(frozen=True)

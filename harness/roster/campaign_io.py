@@ -34,6 +34,8 @@ def load_campaign(path: Path, roster: Roster) -> Campaign:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CampaignError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise CampaignError(f"{path}: not UTF-8 (invalid byte at offset {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise CampaignError(f"{path}: not JSON: {exc.msg} at line {exc.lineno}") from None
     if not isinstance(data, dict):

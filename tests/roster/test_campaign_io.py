@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import CampaignError
-from harness.roster.campaign import build_campaign
+from harness.roster.campaign import build_campaign, render
 from harness.roster.campaign_io import campaign_to_dict, load_campaign, resolve_campaign
 from harness.roster.generate import generate_roster
 
@@ -55,3 +55,41 @@ def test_errors_name_the_file_and_field(tmp_path: Path, content: str, message: s
         load_campaign(path, ROSTER)
     assert str(info.value).startswith(str(path))
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("grade {grade:d}", "text template: {grade:d}: format specs are not allowed"),
+        ("{student_first_name:>999999999}", "{student_first_name:>999999999}: format specs"),
+        ("{student_id!r}", "text template: {student_id!r}: conversions"),
+        ("{school.upper}", "{school.upper}: attribute and index access are not allowed"),
+        ("{school[0]}", "{school[0]}: attribute and index access are not allowed"),
+        ("{} and {0}", "{}: a field must be named"),
+    ],
+)
+def test_templates_take_field_names_only(tmp_path: Path, template: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"id": "x", "kind": "vaccine", "from": "a@example.org",
+                                "subject": "s", "text": template}))  # fmt: skip
+    with pytest.raises(CampaignError) as info:
+        load_campaign(path, ROSTER)
+    assert str(info.value).startswith(f"{path}: campaign x: text template: ")
+    assert message in str(info.value)
+
+
+def test_render_refuses_what_validation_refuses() -> None:
+    fields = {"grade": "5", "student_first_name": "Ann"}
+    assert render("{{grade}} is {grade}, {student_first_name}", fields) == "{grade} is 5, Ann"
+    for template in ("{grade:d}", "{grade!r}", "{student_first_name:>999999999}", "{grade.real}"):
+        with pytest.raises(CampaignError):
+            render(template, fields)
+
+
+def test_a_campaign_file_not_in_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"id": "x", "subject": "Caf\xe9"}'.encode("latin-1"))
+    with pytest.raises(
+        CampaignError, match=r"latin1\.json: not UTF-8 \(invalid byte at offset 27\)"
+    ):
+        load_campaign(path, ROSTER)
