@@ -107,6 +107,49 @@ def write_suite(directory: Path, *, vendor: str, students: int, seed: int, port:
     (directory / "README.md").write_text(README_TEMPLATE.format(port=port), encoding="utf-8")
 
 
+def recorded_campaigns(suite: Suite, kind: str | None) -> tuple[list[str], list[str]]:
+    """(recorded, never recorded) among the campaigns to judge: `kind`, or every campaign in
+    mailharness.toml. A campaign never recorded was never looked at: it cannot pass."""
+    if kind is not None and kind not in suite.campaigns:
+        raise HarnessError(
+            f"campaign {kind!r} is not in mailharness.toml ({', '.join(suite.campaigns)})"
+        )
+    kinds = [kind] if kind is not None else list(suite.campaigns)
+    recorded = [k for k in kinds if suite.store(k).exists()]
+    return recorded, [k for k in kinds if k not in recorded]
+
+
+def require_recorded(suite: Suite, missing: list[str]) -> None:
+    """The error that ends `acceptance check` when a campaign was never recorded."""
+    if missing:
+        steps = "; ".join(
+            f"mailharness acceptance sink {suite.directory} --campaign {kind}" for kind in missing
+        )
+        raise HarnessError(
+            f"{suite.directory}: never recorded, so not judged: {', '.join(missing)} "
+            f"(record with: {steps})"
+        )
+
+
+def start_recording(suite: Suite, kind: str, *, append: bool = False) -> Path:
+    """The store `acceptance sink` records `kind` into: emptied first (a vendor that fixed its
+    bug is judged on what it sends now, not on the old copies too), unless `append`."""
+    if kind not in suite.campaigns:
+        raise HarnessError(
+            f"campaign {kind!r} is not in mailharness.toml ({', '.join(suite.campaigns)})"
+        )
+    store = suite.store(kind)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    if not append:
+        for stale in (
+            store,
+            store.with_name(store.name + "-wal"),
+            store.with_name(store.name + "-shm"),
+        ):
+            stale.unlink(missing_ok=True)
+    return store
+
+
 def write_campaign_files(suite: Suite, roster: Any) -> list[Path]:
     """One campaign file per campaign: what the vendor's system is asked to send."""
     import json
@@ -190,7 +233,9 @@ in a reserved domain that cannot reach a real person.
    up each campaign from its file (the subject, the text, the students).
 3. **Point the vendor's outgoing mail at the harness.** Set its SMTP relay to the host and
    port in `mailharness.toml` (port {port}). Then start recording one campaign:
-   `mailharness acceptance sink . --campaign vaccine` (or `tox -e sink`).
+   `mailharness acceptance sink . --campaign vaccine` (or `tox -e sink`). Recording a
+   campaign again starts a fresh capture (the vendor is judged on what it sends now); add
+   `--append` to add to the earlier one instead.
 4. **Send the campaign from the vendor's system.** Watch the lines that appear: one per
    message received. When it is done, press Ctrl-C.
 5. **Judge it.** `mailharness acceptance check . --campaign vaccine` (or `tox -e check`)
@@ -198,7 +243,9 @@ in a reserved domain that cannot reach a real person.
    browser: the verdict is at the top, and each problem shows the message and the words
    that should not have been there.
 
-Repeat steps 3 to 5 for each campaign in `mailharness.toml`.
+Repeat steps 3 to 5 for each campaign in `mailharness.toml`. `mailharness acceptance check .`
+without `--campaign` judges every recorded campaign and fails (exit 2), naming them, while any
+campaign in `mailharness.toml` was never recorded.
 
 ## What a failure means
 
@@ -211,6 +258,7 @@ Repeat steps 3 to 5 for each campaign in `mailharness.toml`.
 | missing-notice / duplicate-notice | a guardian got no notice, or the same notice twice |
 
 The sink listens on this machine only (127.0.0.1). If the vendor's system runs elsewhere,
-set `host` in `mailharness.toml` to this machine's address; the sink refuses to listen
-beyond loopback unless `--allow-remote` is given, so decide that with your network staff.
+set `host` in `mailharness.toml` to this machine's address and record with
+`mailharness acceptance sink . --campaign vaccine --allow-remote`: the sink refuses to listen
+beyond loopback without `--allow-remote`, so decide that with your network staff.
 """

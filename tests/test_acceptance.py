@@ -4,6 +4,7 @@ init, roster, sink, (the vendor sends), check."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -81,7 +82,7 @@ def test_walk_through_from_a_clean_folder(
     assert sink.returncode == 0, err
     assert out.strip(), "the sink prints a line per message"
 
-    step = mailharness("acceptance", "check", "suite", cwd=tmp_path)
+    step = mailharness("acceptance", "check", "suite", "--campaign", "vaccine", cwd=tmp_path)
     assert step.returncode == expected_code, step.stdout + step.stderr
     report = json.loads((suite / "reports" / "vaccine" / "report.json").read_text())
     if check:
@@ -120,4 +121,74 @@ def test_config_errors_are_one_line(
 def test_check_before_recording(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main(["acceptance", "init", str(tmp_path), "--students", "20"])
     assert main(["acceptance", "check", str(tmp_path)]) == 2
-    assert "run the sink step first" in capsys.readouterr().err
+    assert "never recorded, so not judged: vaccine, covid-test" in capsys.readouterr().err
+
+
+def record_with_run(suite: Path, kind: str) -> None:
+    """A recorded campaign, as `acceptance sink` leaves it: the reference sender's mail."""
+    assert main(["run", "--adapter", "reference", "--roster", str(suite / "roster"),
+                 "--campaign", str(suite / "campaigns" / f"{kind}.json"), "--store",
+                 str(suite / "capture" / f"{kind}.sqlite"), "--report-dir",
+                 str(suite / "run"), "--grace", "0.05"]) == 0  # fmt: skip
+
+
+def test_check_names_every_campaign_never_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["acceptance", "init", str(tmp_path), "--students", "20"])
+    assert main(["acceptance", "roster", str(tmp_path)]) == 0
+    (tmp_path / "capture").mkdir()
+    record_with_run(tmp_path, "vaccine")
+    capsys.readouterr()
+    assert main(["acceptance", "check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "never recorded, so not judged: covid-test" in err and "vaccine," not in err
+    assert (tmp_path / "reports" / "vaccine" / "report.json").exists()  # judged all the same
+    assert main(["acceptance", "check", str(tmp_path), "--campaign", "vaccine"]) == 0
+
+
+def busy_port() -> socket.socket:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    return taken
+
+
+@pytest.mark.parametrize(("options", "kept"), [((), False), (("--append",), True)])
+def test_recording_again_starts_afresh_unless_appending(
+    tmp_path: Path, options: tuple[str, ...], kept: bool
+) -> None:
+    main(["acceptance", "init", str(tmp_path), "--students", "20"])
+    assert main(["acceptance", "roster", str(tmp_path)]) == 0
+    (tmp_path / "capture").mkdir()
+    record_with_run(tmp_path, "vaccine")
+    store = tmp_path / "capture" / "vaccine.sqlite"
+    before = store.stat().st_size
+    with busy_port() as taken:  # the sink cannot start: the step ends right after preparing
+        port = str(taken.getsockname()[1])
+        assert main(["acceptance", "sink", str(tmp_path), "--campaign", "vaccine",
+                     "--port", port, *options]) == 2  # fmt: skip
+    if kept:
+        assert store.stat().st_size >= before
+        assert main(["acceptance", "check", str(tmp_path), "--campaign", "vaccine"]) == 0
+    else:
+        # A fresh, empty capture: the old copies are gone, so every notice is missing now.
+        assert main(["acceptance", "check", str(tmp_path), "--campaign", "vaccine"]) == 1
+
+
+def test_generated_readme_options_are_the_sink_steps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["acceptance", "init", str(tmp_path), "--students", "20"])
+    readme = (tmp_path / "README.md").read_text()
+    command = re.findall(r"`mailharness (acceptance sink [^`]*--allow-remote[^`]*)`", readme)[0]
+    config = tmp_path / "mailharness.toml"
+    config.write_text(config.read_text().replace('"127.0.0.1"', '"192.0.2.1"'))  # TEST-NET-1
+    words = command[command.index("acceptance") :].split()
+    words[2] = str(tmp_path)
+    capsys.readouterr()
+    assert main(words) == 2  # this machine does not have that address
+    err = capsys.readouterr().err
+    assert "cannot listen on 192.0.2.1" in err, err
+    assert main([w for w in words if w != "--allow-remote"]) == 2
+    assert "not a loopback address" in capsys.readouterr().err

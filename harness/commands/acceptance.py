@@ -28,6 +28,12 @@ def register(verbs: Verbs) -> None:
     sink.add_argument("dir", type=Path)
     sink.add_argument("--campaign", required=True)
     sink.add_argument("--port", type=int, help="override the port of mailharness.toml")
+    sink.add_argument(
+        "--append", action="store_true", help="add to this campaign's capture (default: start anew)"
+    )
+    sink.add_argument(
+        "--allow-remote", action="store_true", help="let the sink listen on a non-loopback host"
+    )
     sink.set_defaults(execute=execute_sink)
 
     check = steps.add_parser("check", help="judge what was recorded; write the reports")
@@ -63,15 +69,15 @@ def execute_roster(args: argparse.Namespace) -> int:
 
 
 def execute_sink(args: argparse.Namespace) -> int:
-    from harness.acceptance import load_suite
+    from harness.acceptance import load_suite, start_recording
     from harness.cli import main
 
     suite = load_suite(args.dir)
-    _known(suite.campaigns, args.campaign)
-    store = suite.store(args.campaign)
-    store.parent.mkdir(parents=True, exist_ok=True)
+    store = start_recording(suite, args.campaign, append=args.append)
     argv = ["sink", "--host", suite.host, "--port", str(args.port or suite.port),
             "--store", str(store)]  # fmt: skip
+    if args.allow_remote:
+        argv.append("--allow-remote")
     if suite.tls:
         argv.append("--sink-tls")
     if suite.auth:
@@ -80,30 +86,16 @@ def execute_sink(args: argparse.Namespace) -> int:
 
 
 def execute_check(args: argparse.Namespace) -> int:
-    from harness.acceptance import load_suite
+    from harness.acceptance import load_suite, recorded_campaigns, require_recorded
     from harness.cli import main
-    from harness.errors import HarnessError
 
     suite = load_suite(args.dir)
-    kinds = [args.campaign] if args.campaign else suite.campaigns
-    if args.campaign:
-        _known(suite.campaigns, args.campaign)
-    recorded = [kind for kind in kinds if suite.store(kind).exists()]
-    if not recorded:
-        raise HarnessError(
-            f"{args.dir}: nothing recorded for {', '.join(kinds)}: run the sink step first"
-        )
+    recorded, missing = recorded_campaigns(suite, args.campaign)
     worst = EXIT_PASS
     for kind in recorded:
         code = main(["check", "--store", str(suite.store(kind)), "--roster", str(suite.bundle),
                      "--campaign", str(suite.campaign_file(kind)), "--report-dir",
                      str(suite.report_dir(kind))])  # fmt: skip
         worst = max(worst, code)
+    require_recorded(suite, missing)
     return worst
-
-
-def _known(campaigns: tuple[str, ...], kind: str) -> None:
-    from harness.errors import HarnessError
-
-    if kind not in campaigns:
-        raise HarnessError(f"campaign {kind!r} is not in mailharness.toml ({', '.join(campaigns)})")
