@@ -11,6 +11,7 @@ The contract, the interface vendors write against:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -23,6 +24,7 @@ from typing import IO
 
 from harness.adapters.base import AdapterOutcome, SmtpTarget
 from harness.adapters.contract_input import write_input_dir
+from harness.adapters.process_tree import ProcessTree
 from harness.errors import AdapterError
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
@@ -39,7 +41,8 @@ CONTRACT_ENV = frozenset(
     }
 )
 OUTPUT_LIMIT = 64 * 1024  # keep at most the last 64 KiB of stdout and of stderr
-KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
+KILL_GRACE = 0.5  # seconds between SIGTERM and SIGKILL: a timeout ends within a second
+SCAN_INTERVAL = 0.1  # seconds between two looks at the process tree
 
 
 class CommandError(AdapterError):
@@ -83,16 +86,25 @@ class CommandAdapter:
         assert process.stdout is not None and process.stderr is not None
         stdout, stderr = _Tail(process.stdout), _Tail(process.stderr)
         timed_out = False
-        try:
-            process.wait(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        finally:
-            # On a timeout, or when the shell exited but left children behind (a sender
-            # put in the background), end the whole group: nothing may mail after the run.
-            _end_group(process)
-            stdout.join()
-            stderr.join()
+        deadline = time.monotonic() + self.timeout
+        with ProcessTree(process.pid) as tree:
+            try:
+                while process.poll() is None:
+                    tree.scan()
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        timed_out = True
+                        break
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        process.wait(timeout=min(SCAN_INTERVAL, left))
+            finally:
+                # On a timeout, or when the shell exited but left processes behind (a sender
+                # put in the background, or one that left with setsid), end the whole tree:
+                # nothing may mail after the run.
+                tree.end(KILL_GRACE)
+                process.wait()
+                stdout.join()
+                stderr.join()
         outcome = AdapterOutcome(
             spec=self.spec,
             exit_code=process.returncode,
@@ -146,65 +158,12 @@ class _Tail:
                     del self._buffer[:-OUTPUT_LIMIT]
 
     def join(self) -> None:
-        # EOF comes once the group is gone; a grandchild that left the group with setsid
-        # and kept the pipe must not hang the harness.
-        self._thread.join(timeout=5.0)
+        # EOF comes once the tree is gone; a process out of reach (another user's, one that
+        # got the pipe over a socket) that kept it must not hang the harness.
+        self._thread.join(timeout=1.0)
 
     def text(self) -> str:
         return bytes(self._buffer[-OUTPUT_LIMIT:]).decode("utf-8", errors="replace")
-
-
-def _end_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the process group, SIGKILL to what is left after KILL_GRACE seconds."""
-    pgid = process.pid  # start_new_session: the shell leads its own group
-    process.poll()
-    if not _group_alive(pgid):
-        process.wait()
-        return
-    _signal_group(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + KILL_GRACE
-    while time.monotonic() < deadline:
-        process.poll()  # reap the leader, or it lingers as a zombie member of the group
-        if not _group_alive(pgid):
-            break
-        time.sleep(0.02)
-    else:
-        _signal_group(pgid, signal.SIGKILL)
-    process.wait()
-
-
-def _group_alive(pgid: int) -> bool:
-    """True while a live (not zombie) process is in the group.
-
-    Orphans that died wait as zombies until init reaps them, which in a container can take
-    seconds; they still answer `killpg(pgid, 0)`, so on Linux read /proc instead.
-    """
-    if not _signal_group(pgid, 0):
-        return False
-    if not os.path.isdir("/proc/self"):  # no procfs: count zombies as alive
-        return True
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stream:
-                fields = stream.read().rpartition(b")")[2].split()
-        except OSError:
-            continue
-        if len(fields) > 2 and fields[2] == str(pgid).encode() and fields[0] != b"Z":
-            return True
-    return False
-
-
-def _signal_group(pgid: int, signum: int) -> bool:
-    """Signal the group; False when no process is left in it."""
-    try:
-        os.killpg(pgid, signum)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # only zombies left, on some systems
-        return False
-    return True
 
 
 def _describe_exit(returncode: int) -> str:

@@ -373,3 +373,34 @@ def test_smtplib_sender_bug_mails_restricted_contacts() -> None:
         pairs = captured_pairs(sink, campaign)
     extra = sorted(set(pairs) - set(planned_pairs(roster, campaign)))
     assert extra == [("bob@example.org", "S-AAAA1111"), ("family@example.net", "S-BBBB2222")]
+
+
+def subreaper_flag() -> int:
+    import ctypes
+
+    flag = ctypes.c_int(-1)
+    ctypes.CDLL(None).prctl(37, ctypes.byref(flag), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
+    return flag.value
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="setsid daemons are followed through /proc")
+def test_a_setsid_grandchild_is_ended_when_the_command_returns(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    roster = crafted_roster()
+    adapter = CommandAdapter("cmd:x", sender("escape_sender.py", "--pidfile", str(pidfile)))
+    outcome = adapter.send(roster, build_campaign(roster.students), SMTP)
+    grandchild = int(pidfile.read_text())
+    assert not Path(f"/proc/{grandchild}").exists()  # ended, and reaped: not even a zombie
+    assert "escape_sender: escaped" in outcome.stdout
+    assert subreaper_flag() == 0  # the harness is a subreaper only while a command runs
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="setsid daemons are followed through /proc")
+def test_a_timeout_ends_a_setsid_grandchild_that_ignores_sigterm(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    args = ("--pidfile", str(pidfile), "--stay", "--ignore-term")
+    with pytest.raises(CommandError, match="timed out after 1 s") as info:
+        send(f"cmd:{sender('escape_sender.py', *args)}", timeout=1)
+    assert not alive(int(pidfile.read_text()))
+    # It held stdout; ended, it let the harness read the output to its end.
+    assert "escape_sender: escaped" in info.value.outcome.stdout
