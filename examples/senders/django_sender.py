@@ -1,6 +1,6 @@
 """A pipeline built on Django's mail API (django.core.mail), run as a `cmd:` adapter:
 
-    mailharness run --adapter "cmd:python examples/senders/django_sender.py"
+    mailharness run --adapter "cmd:.venv/bin/python examples/senders/django_sender.py"
 
 One EmailMultiAlternatives per (guardian address, student), sent over one connection.
 

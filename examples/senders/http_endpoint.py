@@ -2,7 +2,7 @@
 input, chooses recipients, sends one message per (guardian address, student) through the SMTP
 server named in the post, and answers 200 once everything is sent.
 
-    python examples/senders/http_endpoint.py --port 8025 &
+    .venv/bin/python examples/senders/http_endpoint.py --port 8025 &
     mailharness run --adapter http:http://127.0.0.1:8025/send
 
     --bug every-contact   mail every contact with an email, flags ignored

@@ -1,7 +1,7 @@
 """A pipeline built on the `mailmerge` command-line tool (PyPI: mailmerge), run as a `cmd:`
 adapter:
 
-    mailharness run --adapter "cmd:python examples/senders/mailmerge_sender.py"
+    mailharness run --adapter "cmd:.venv/bin/python examples/senders/mailmerge_sender.py"
 
 It writes what mailmerge reads -- a Jinja2 template, a CSV database with one row per copy, a
 server config -- from the campaign input, then runs `mailmerge --no-limit --no-dry-run`.

@@ -21,11 +21,21 @@ def register(verbs: Verbs) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from harness.report.render import render_all
-    from harness.report.view import load_report
+    from harness.report.render import RENDERERS
+    from harness.report.view import ReportError, load_report
 
     report = load_report(args.run_dir)
     out = args.out or (args.run_dir.parent if args.run_dir.suffix == ".json" else args.run_dir)
-    for path in render_all(report, out):
-        print(path)
+    source = args.run_dir if args.run_dir.suffix == ".json" else args.run_dir / "report.json"
+    try:  # all of them before writing any: a broken report.json leaves no partial output
+        rendered = {name: render(report) for name, render in RENDERERS.items()}
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        raise ReportError(
+            f"{source}: its schema is right but not its structure, so it cannot be rendered "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in rendered.items():
+        (out / name).write_text(text, encoding="utf-8")
+        print(out / name)
     return EXIT_PASS
