@@ -9,6 +9,7 @@ from harness.commands.options import (
     EXIT_PASS,
     EXIT_VIOLATIONS,
     Verbs,
+    add_real_address_option,
     add_roster_options,
     add_sink_options,
     load_or_generate,
@@ -30,6 +31,7 @@ def register(verbs: Verbs) -> None:
     add_roster_options(parser, default_seed=1)
     parser.add_argument("--report-dir", type=Path, default=Path("reports/demo"))
     add_sink_options(parser)
+    add_real_address_option(parser)
     parser.set_defaults(execute=execute)
 
 

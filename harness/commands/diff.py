@@ -16,6 +16,7 @@ from harness.commands.options import (
     EXIT_VIOLATIONS,
     RosterChoice,
     Verbs,
+    add_real_address_option,
     add_roster_options,
     add_sink_options,
     load_or_generate,
@@ -53,6 +54,7 @@ def register(verbs: Verbs) -> None:
     )
     parser.add_argument("--report-dir", type=Path, default=Path("reports/diff"))
     add_sink_options(parser)
+    add_real_address_option(parser)
     parser.set_defaults(execute=execute)
 
 

@@ -155,6 +155,10 @@ def load_or_generate(args: argparse.Namespace) -> RosterChoice:
     if args.roster is not None:
         path: Path = args.roster
         roster = read_bundle(path) if path.is_dir() else load_roster(path)
+        if not getattr(args, "allow_real_addresses", False):  # generated ones are all reserved
+            from harness.roster.reserved import require_reserved
+
+            require_reserved(roster)
         return RosterChoice(roster, str(path), ("--roster", str(path)))
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     return RosterChoice(
