@@ -20,7 +20,7 @@ from harness.errors import CampaignError, HarnessError
 def register(verbs: Verbs) -> None:
     parser = verbs.add_parser("check", help="judge the mail in a capture store, offline")
     parser.add_argument("--store", type=Path, required=True, help="a store written by sink/run")
-    add_roster_options(parser)
+    add_roster_options(parser, seed_required=True)
     parser.add_argument(
         "--campaign", default="vaccine", help="a campaign kind or a campaign .json file"
     )

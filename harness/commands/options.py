@@ -27,11 +27,17 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_roster_options(parser: argparse.ArgumentParser, default_seed: int | None = None) -> None:
+def add_roster_options(
+    parser: argparse.ArgumentParser, default_seed: int | None = None, *, seed_required: bool = False
+) -> None:
     parser.add_argument("--students", type=positive_int, default=300)
-    parser.add_argument(
-        "--seed", type=int, default=default_seed, help="roster seed (default: a random one)"
-    )
+    if seed_required:
+        seed_help = "the seed of the generated roster the mail was sent for (or give --roster)"
+    elif default_seed is not None:
+        seed_help = f"roster seed (default: {default_seed})"
+    else:
+        seed_help = "roster seed (default: a random one)"
+    parser.add_argument("--seed", type=int, default=default_seed, help=seed_help)
     parser.add_argument(
         "--roster",
         type=Path,
@@ -39,7 +45,7 @@ def add_roster_options(parser: argparse.ArgumentParser, default_seed: int | None
     )
 
 
-def add_sink_options(parser: argparse.ArgumentParser) -> None:
+def add_sink_options(parser: argparse.ArgumentParser, *, examples: bool = False) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="sink address (default: loopback)")
     parser.add_argument("--port", type=int, default=0, help="sink port (default: any free one)")
     parser.add_argument("--timeout", type=float, default=300.0, help="adapter timeout, seconds")
@@ -47,7 +53,8 @@ def add_sink_options(parser: argparse.ArgumentParser) -> None:
         "--grace",
         type=float,
         default=None,
-        help="idle seconds after the last session closes (0.2; 0.02 per example of --examples)",
+        help=f"idle seconds after the last session closes (default {DEFAULT_GRACE:g}"
+        + ("; 0.02 per example of --examples)" if examples else ")"),
     )
     add_listen_safety_option(parser)
     add_fault_options(parser)

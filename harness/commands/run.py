@@ -45,7 +45,7 @@ def register(verbs: Verbs) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print report.json to stdout, not the summary"
     )
-    add_sink_options(parser)
+    add_sink_options(parser, examples=True)
     add_protocol_options(parser)
     parser.add_argument(
         "--store", type=Path, help="record into this new capture store (judge it again: check)"
