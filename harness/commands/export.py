@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from harness.commands.options import EXIT_PASS, Verbs
+from harness.errors import HarnessError
 
 
 def register(verbs: Verbs) -> None:
@@ -19,6 +20,12 @@ def register(verbs: Verbs) -> None:
     parser.add_argument(
         "--seq", type=int, action="append", default=[], help="only this message (repeatable)"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a target that already holds mail (.eml files of the same message "
+        "replaced, Maildir entries added)",
+    )
     parser.set_defaults(execute=execute)
 
 
@@ -26,8 +33,18 @@ def execute(args: argparse.Namespace) -> int:
     from harness.sink.export import export_emls, export_maildir
     from harness.sink.store import CaptureStore
 
+    target: Path = args.maildir if args.maildir is not None else args.eml
+    if target.exists() and not target.is_dir():
+        raise HarnessError(f"{target}: exists and is not a directory")
+    if not args.force and _holds_mail(target):
+        raise HarnessError(
+            f"{target}: already holds exported mail; not writing into it (another directory, "
+            "or --force)"
+        )
     with CaptureStore(args.store, create=False) as store:
-        messages = (store.message(seq) for seq in args.seq) if args.seq else store.iter_messages()
+        # Every --seq read before anything is written: an unknown one leaves no partial output.
+        chosen = [store.message(seq) for seq in args.seq]
+        messages = iter(chosen) if args.seq else store.iter_messages()
         if args.maildir is not None:
             count = export_maildir(messages, args.maildir)
             print(f"wrote {count} copies to the Maildir {args.maildir}")
@@ -35,3 +52,14 @@ def execute(args: argparse.Namespace) -> int:
             count = export_emls(messages, args.eml)
             print(f"wrote {count} messages to {args.eml}")
     return EXIT_PASS
+
+
+def _holds_mail(target: Path) -> bool:
+    """An .eml export or a Maildir's messages already in `target`."""
+    places = (target, target / "cur", target / "new", target / "tmp")
+    return any(
+        entry.is_file() and (place is not target or entry.suffix == ".eml")
+        for place in places
+        if place.is_dir()
+        for entry in place.iterdir()
+    )
