@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from harness.commands import acceptance, check, demo, diff, export, report, roster, run, sink
 from harness.commands.options import EXIT_ERROR
 from harness.errors import HarnessError
+from harness.pipe_output import reader_may_leave
 
 # The verbs, in the order `mailharness --help` lists them. Each module has
 # `register(verbs)`, which adds its parser and sets `execute(args) -> exit code`.
@@ -31,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code: int = args.execute(args)
+        with reader_may_leave():
+            code: int = args.execute(args)
         return code
     except HarnessError as exc:
         print(f"mailharness: error: {exc}", file=sys.stderr)
