@@ -98,6 +98,11 @@ class SinkProtocol:
         """Keyword arguments for aiosmtpd's `SMTP` (the SSL context is built here)."""
         options: dict[str, Any] = {
             "data_size_limit": self.size_limit,
+            # A line may be as long as the message may be: a message written with bare LF ends
+            # its lines with no CRLF, and is one line on the wire. RFC 5321's 1000 octets are
+            # not the sink's to police; SIZE is (the line, its CRLF and a stuffed dot; at least
+            # 1 MiB, so that a small SIZE still answers an over-long message 552, not 500).
+            "line_length_limit": max(self.size_limit + 3, 1024 * 1024),
             "timeout": self.session_timeout,
             "require_starttls": self.require_tls,
             "auth_required": self.auth_required,

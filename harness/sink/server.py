@@ -57,6 +57,8 @@ class _SinkSMTP(SMTP):
 
     def __init__(self, handler: CaptureHandler, live: _LiveSessions, **kwargs: Any) -> None:
         auth_required = kwargs.pop("auth_required", False)
+        # Before SMTP.__init__, which sizes its StreamReader by it (SinkProtocol sets it).
+        self.line_length_limit = kwargs.pop("line_length_limit", self.line_length_limit)
         super().__init__(handler, **kwargs)
         self._auth_required = auth_required
         self._capture = handler
