@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
 from harness.roster.campaign import Campaign
-from harness.roster.model import Roster
+from harness.roster.model import Link, Roster
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,17 @@ class Plan:
             for address in addresses:
                 grouped.setdefault(address, set()).add(student_id)
         return {k: frozenset(v) for k, v in grouped.items()}
+
+    def restricted_links(self, address: str, student_ids: Iterable[str]) -> list[Link]:
+        """The links that bar `address` from these students' notices: a contact using the
+        address, restricted for the student."""
+        roster = self.roster
+        return [
+            link
+            for student_id in student_ids
+            for link in roster.links_by_student.get(student_id, ())
+            if link.contact_restricted and roster.contact_by_id[link.contact_id].address == address
+        ]
 
     def authorized_for(self, address: str) -> frozenset[str]:
         return self.authorized.get(address, frozenset())

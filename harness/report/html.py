@@ -92,6 +92,8 @@ pre, code { font-family: ui-monospace, "DejaVu Sans Mono", "Liberation Mono", Me
 pre { background: #1d2330; color: #f4f5f7; padding: 12px 16px; border-radius: 6px;
   white-space: pre-wrap; overflow-wrap: anywhere; font-size: .92rem; }
 .more { color: #4a5262; font-style: italic; }
+.restricted { margin: 8px 0; padding: 8px 12px; background: #fdf1f0;
+  border-left: 4px solid #b3261e; border-radius: 0 6px 6px 0; }
 footer { margin-top: 40px; color: #4a5262; font-size: .85rem; }
 """
 
@@ -230,6 +232,7 @@ def _violation(report: dict[str, Any], violation: dict[str, Any]) -> str:
     contacts = contacts_text(report, violation, limit=8)
     if contacts:
         parts.append(f'<p class="muted">Contacts exposed: {_e(contacts)}</p>')
+    parts.extend(_restricted_link(report, link) for link in violation.get("restricted_links", []))
     headers = copy_headers_of(report, violation)
     if headers:
         rows = "".join(
@@ -252,6 +255,21 @@ def _violation(report: dict[str, Any], violation: dict[str, Any]) -> str:
         parts.append("</ul>")
     parts.append("</article>")
     return "".join(parts)
+
+
+def _restricted_link(report: dict[str, Any], link: Any) -> str:
+    """One restricted link in words: who, whose, as what, and that contact is barred."""
+    if not isinstance(link, dict):
+        return ""
+    student = str(link.get("student", ""))
+    student_name = report.get("names", {}).get(student)
+    whose = f"{student_name} ({student})" if student_name else student
+    who = f"{link.get('contact_name', '')} ({link.get('contact', '')})".strip()
+    return (
+        f'<p class="restricted">Restricted link: {_e(who)}, {_e(link.get("relationship", ""))}'
+        f" of {_e(whose)}, is restricted for this student (a custody order or no-contact "
+        "order): the notice must not reach this contact.</p>"
+    )
 
 
 _PART = re.compile(r"part (?P<number>[\d.]+) (?P<rest>.*)")

@@ -60,7 +60,7 @@ def build_report(result: RunResult, *, run: dict[str, Any]) -> dict[str, Any]:
             {"id": spec.id, "severity": spec.severity, "fires_when": spec.fires_when}
             for spec in CHECKS
         ],
-        "violations": [violation_dict(v) for v in result.violations],
+        "violations": [_with_links(violation_dict(v), v, result) for v in result.violations],
         "adapter": {
             "spec": result.outcome.spec,
             "exit_code": result.outcome.exit_code,
@@ -72,6 +72,24 @@ def build_report(result: RunResult, *, run: dict[str, Any]) -> dict[str, Any]:
         "messages": {str(seq): headers for seq, headers in sorted(result.headers.items())},
         "names": _names(result),
     }
+
+
+def _with_links(entry: dict[str, Any], violation: Violation, result: RunResult) -> dict[str, Any]:
+    """A restricted-recipient entry names the restricted links (contact, student, relationship)
+    that made its recipient one the notice must not reach."""
+    if violation.check == "restricted-recipient":
+        plan = result.plan
+        links = plan.restricted_links(violation.recipient, violation.students[:MAX_LISTED])
+        entry["restricted_links"] = [
+            {
+                "contact": link.contact_id,
+                "contact_name": plan.roster.contact_by_id[link.contact_id].full_name,
+                "student": link.student_id,
+                "relationship": link.relationship,
+            }
+            for link in links
+        ]
+    return entry
 
 
 def _names(result: RunResult) -> dict[str, str]:
