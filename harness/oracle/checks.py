@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.oracle.decode import visible_segments
+from harness.oracle.excerpt import ShownHit, shown_as_received
 from harness.oracle.headers import copy_headers
 from harness.oracle.plan import Plan
 from harness.oracle.template_check import TemplateHit, find_unrendered
@@ -77,13 +78,16 @@ MAX_LISTED = 25
 @dataclass(frozen=True)
 class Evidence:
     location: str  # where in the copy: "header:To", "part 1 text/plain", "attachment x.csv"
-    text: str  # the matched token, with some context
+    text: str  # the matched token, with some context (as the recipient reads it)
     match: tuple[int, int] | None = None  # where the matched token is in `text`
+    normalized: str | None = None  # the same context as the checker read it, when it differs
 
     def as_dict(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"location": self.location, "text": self.text}
         if self.match is not None:
             entry["match"] = list(self.match)
+        if self.normalized is not None:
+            entry["normalized"] = self.normalized
         return entry
 
 
@@ -115,7 +119,7 @@ def find_subjects(index: TokenIndex, raw: bytes) -> CopyFindings:
     findings = CopyFindings()
     segments = visible_segments(raw)
     findings.templates = find_unrendered(segments)
-    for hit in index.scan(segments):
+    for hit in shown_as_received(index.scan(segments), segments):
         if hit.kind == "contact":
             findings.contacts.append(hit)
         elif len(hit.subject_ids) == 1:
@@ -283,6 +287,9 @@ class Judge:
 def _evidence(hit: Hit) -> Evidence:
     if not hit.context:
         return Evidence(hit.location, hit.token)
+    shown = hit.shown() if isinstance(hit, ShownHit) else None
+    if shown is not None:
+        return Evidence(hit.location, shown.text, shown.match, normalized=hit.context)
     return Evidence(
         hit.location, hit.context, (hit.context_start, hit.context_start + len(hit.token))
     )

@@ -92,6 +92,8 @@ pre, code { font-family: ui-monospace, "DejaVu Sans Mono", "Liberation Mono", Me
 pre { background: #1d2330; color: #f4f5f7; padding: 12px 16px; border-radius: 6px;
   white-space: pre-wrap; overflow-wrap: anywhere; font-size: .92rem; }
 .more { color: #4a5262; font-style: italic; }
+.normalized { display: block; font-size: .8rem; color: #4a5262; overflow-wrap: anywhere;
+  padding: 2px 14px; }
 .restricted { margin: 8px 0; padding: 8px 12px; background: #fdf1f0;
   border-left: 4px solid #b3261e; border-radius: 0 6px 6px 0; }
 footer { margin-top: 40px; color: #4a5262; font-size: .85rem; }
@@ -200,9 +202,10 @@ def _violations(report: dict[str, Any]) -> str:
         return ""
     parts = [
         '<h2 id="violations">Violations</h2>',
-        '<p class="muted">Most severe first. Names and addresses in the excerpts are shown as '
-        "the checker reads them (lower case, accents and extra spaces removed); what gave the "
-        "violation away is <mark>highlighted</mark>.</p>",
+        '<p class="muted">Most severe first. Each excerpt shows the text as the recipient saw '
+        "it, with what gave the violation away <mark>highlighted</mark>; below it, in grey, "
+        "the same text as the checker read it (lower case, accents and extra spaces removed)."
+        "</p>",
     ]
     for check, found in groups:
         parts.append(
@@ -245,9 +248,15 @@ def _violation(report: dict[str, Any], violation: dict[str, Any]) -> str:
         for item in evidence[:MAX_EVIDENCE_SHOWN]:
             before, matched, after = excerpt_parts(item)
             marked = f"<mark>{_e(matched)}</mark>" if matched else ""
+            normalized = item.get("normalized")
+            read_as = (
+                f'<span class="normalized">read as: {_e(normalized)}</span>'
+                if isinstance(normalized, str)
+                else ""
+            )
             parts.append(
                 f'<li><span class="where">{_e(where(str(item.get("location", ""))))}</span>'
-                f'<span class="excerpt">{_e(before)}{marked}{_e(after)}</span></li>'
+                f'<span class="excerpt">{_e(before)}{marked}{_e(after)}</span>{read_as}</li>'
             )
         total = violation.get("evidence_total", len(evidence))
         if total > MAX_EVIDENCE_SHOWN:
