@@ -35,13 +35,6 @@ RULES = (
     Rule("any module -> cli", ("",), ("cli",), exempt=("__main__",)),
 )
 
-# Rules another branch makes true; the lead removes the mark when that branch lands (strict:
-# a rule that starts to hold makes its xfail fail, so the mark cannot outlive the fix).
-PENDING = {
-    "adapters -> oracle": "task 'ref': the reference and the mutants still choose recipients "
-    "with oracle.plan.Plan (issue 11, item 1)",
-}
-
 
 def module_name(path: Path, root: Path, package: str) -> str:
     parts = path.relative_to(root).with_suffix("").parts
@@ -98,20 +91,7 @@ def breaches(graph: dict[str, set[str]], package: str, rule: Rule) -> list[str]:
     return found
 
 
-def rule_params() -> list[object]:
-    return [
-        pytest.param(
-            rule,
-            id=rule.name,
-            marks=[pytest.mark.xfail(strict=True, reason=PENDING[rule.name])]
-            if rule.name in PENDING
-            else [],
-        )
-        for rule in RULES
-    ]
-
-
-@pytest.mark.parametrize("rule", rule_params())
+@pytest.mark.parametrize("rule", RULES, ids=[rule.name for rule in RULES])
 def test_harness_keeps_its_layers(rule: Rule) -> None:
     assert breaches(import_graph(HARNESS, "harness"), "harness", rule) == []
 
