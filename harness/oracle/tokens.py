@@ -14,7 +14,7 @@ import itertools
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -223,10 +223,18 @@ class TokenIndex:
 
         The segments are normalized, encoded and scanned as one text, joined by a character
         that no token holds and that glues to nothing (`_BREAK`), so no match spans two
-        segments: one pass per message instead of one per header and part."""
-        segments = list(segments)
-        if not self._lengths or not segments:
+        segments: one pass per message instead of one per header and part. A message of many
+        megabytes is scanned in batches of about `_BATCH` characters, so that what the scan
+        copies stays in proportion to a batch, not to the message."""
+        if not self._lengths:
             return []
+        hits: list[Hit] = []
+        seen: set[tuple[int, int, str]] = set()  # (slot, 0 student / 1 contact, location)
+        for batch in _batches(segments):
+            hits += self._scan_batch(batch, seen)
+        return hits
+
+    def _scan_batch(self, segments: list[Segment], seen: set[tuple[int, int, str]]) -> list[Hit]:
         texts = _normalized_texts(segments)
         joined = _BREAK.join(texts)
         starts = [0, *itertools.accumulate(len(text) + 1 for text in texts)]
@@ -244,7 +252,6 @@ class TokenIndex:
         to_text = _PositionMap(parts, encoded_parts)
         owner_tables = ((0, self._students), (1, self._contacts))
         hits: list[Hit] = []
-        seen: set[tuple[int, int, str]] = set()  # (slot, 0 student / 1 contact, location)
         for start, end, slot in _leftmost_longest(matches):
             joined_start = to_text(start)
             number = bisect.bisect_right(starts, joined_start) - 1
@@ -267,6 +274,36 @@ class TokenIndex:
                     )
                 )
         return hits
+
+
+_BATCH = 1 << 20  # characters of segment text scanned in one pass
+# A longer text is scanned in overlapping windows at its location. The overlap is far longer
+# than any name, id or address, however the text spaces it out.
+_OVERLAP = 1 << 14
+
+
+def _batches(segments: Iterable[Segment]) -> Iterator[list[Segment]]:
+    """The segments in order, grouped into lists of at most `_BATCH` characters."""
+    batch: list[Segment] = []
+    size = 0
+    for segment in segments:
+        for window in _windows(segment):
+            if batch and size + len(window.text) > _BATCH:
+                yield batch
+                batch, size = [], 0
+            batch.append(window)
+            size += len(window.text)
+    if batch:
+        yield batch
+
+
+def _windows(segment: Segment) -> Iterator[Segment]:
+    text = segment.text
+    if len(text) <= _BATCH:
+        yield segment
+        return
+    for start in range(0, len(text) - _OVERLAP, _BATCH - _OVERLAP):
+        yield Segment(segment.location, text[start : start + _BATCH])
 
 
 # Between two segments' texts in one scan. Not a word character, not in any glue set, not
