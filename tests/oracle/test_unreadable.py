@@ -202,3 +202,38 @@ def test_text_nested_thousands_of_levels_deep_is_read(depth: int) -> None:
     assert reading.unread == []
     (text,) = [s for s in reading.segments if s.location.endswith("text/plain")]
     assert text.location == "part " + ".".join(["1"] * depth) + " text/plain"
+
+
+def test_a_copy_with_unread_content_is_a_major_finding_naming_where_and_why() -> None:
+    from harness.oracle.checks import SEVERITY, Judge
+    from harness.sink.capture import CapturedMessage
+
+    from .test_evasion_corpus import CORPUS, INDEX, PLAN
+
+    notice = (CORPUS / "zip-of-csv.clean.eml").read_bytes()  # a correct notice to Helen
+    secret = encrypted(documents.zip_of({"grades.csv": b"a,b\r\n"}))
+    message = EmailMessage()
+    message["From"] = "nurse@district.example.org"
+    message["To"] = "helen.park@example.com"
+    message["Subject"] = "Lucas Park"
+    message.set_content(notice.decode("utf-8", "replace"))
+    message.add_attachment(secret, maintype="application", subtype="zip", filename="g.zip")
+    judge = Judge(PLAN, INDEX)
+    for raw in (notice, message.as_bytes()):
+        judge.judge_message(
+            CapturedMessage(
+                1,
+                "nurse@district.example.org",
+                ("helen.park@example.com",),
+                raw,
+                "127.0.0.1:1",
+                1,
+                0.0,
+            )
+        )
+    (violation,) = judge.violations  # the notice alone is clean
+    assert (violation.check, SEVERITY[violation.check]) == ("unreadable-content", "major")
+    assert violation.recipient == "helen.park@example.com"
+    ((location, reason),) = [(e.location, e.text) for e in violation.evidence]
+    assert location == "part 2 attachment g.zip (application/zip) > grades.csv"
+    assert "encrypted" in reason
