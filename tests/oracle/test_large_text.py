@@ -4,14 +4,16 @@ no step copies it whole: a name is still found wherever the pieces meet, and onc
 from __future__ import annotations
 
 import base64
+import csv
 import email
+import io
 from email.policy import compat32
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.oracle import decode, html_text, tokens
+from harness.oracle import decode, formats, html_text, tokens
 from harness.oracle.headers import copy_headers
 from harness.oracle.segments import Segment
 from harness.oracle.tokens import TokenIndex
@@ -83,3 +85,23 @@ def test_shown_headers_come_from_the_header_block_only() -> None:
         "From": "a@example.org",
         "To": "b@example.com",
     }
+
+
+def rows_as_the_csv_module_reads_them(text: str) -> str:
+    """The reference: the whole text through csv.reader at once."""
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t|", key=first_line.count)
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error:
+        return ""
+    return "\n".join(" ".join(c.strip() for c in row if c.strip()) for row in rows)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet='ab,;\t|"\r\n \x00é', max_size=60), st.integers(0, 5000))
+def test_csv_rows_are_read_line_by_line_as_the_csv_module_reads_the_whole(
+    text: str, repeat: int
+) -> None:
+    for whole in (text, "a,b\r\n" * repeat + text):
+        assert formats.csv_rows(whole) == rows_as_the_csv_module_reads_them(whole)
