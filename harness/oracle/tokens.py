@@ -14,14 +14,14 @@ import itertools
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 import ahocorasick
 
-from harness.oracle.decode import Segment
 from harness.oracle.normalize import normalize
+from harness.oracle.segments import Segment, batches
 from harness.roster.model import Contact, Roster, Student
 
 __all__ = ["CONTEXT", "Hit", "Kind", "TokenIndex", "contact_tokens", "student_tokens"]
@@ -230,7 +230,7 @@ class TokenIndex:
             return []
         hits: list[Hit] = []
         seen: set[tuple[int, int, str]] = set()  # (slot, 0 student / 1 contact, location)
-        for batch in _batches(segments):
+        for batch in batches(segments, _BATCH, _OVERLAP):
             hits += self._scan_batch(batch, seen)
         return hits
 
@@ -280,30 +280,6 @@ _BATCH = 1 << 20  # characters of segment text scanned in one pass
 # A longer text is scanned in overlapping windows at its location. The overlap is far longer
 # than any name, id or address, however the text spaces it out.
 _OVERLAP = 1 << 14
-
-
-def _batches(segments: Iterable[Segment]) -> Iterator[list[Segment]]:
-    """The segments in order, grouped into lists of at most `_BATCH` characters."""
-    batch: list[Segment] = []
-    size = 0
-    for segment in segments:
-        for window in _windows(segment):
-            if batch and size + len(window.text) > _BATCH:
-                yield batch
-                batch, size = [], 0
-            batch.append(window)
-            size += len(window.text)
-    if batch:
-        yield batch
-
-
-def _windows(segment: Segment) -> Iterator[Segment]:
-    text = segment.text
-    if len(text) <= _BATCH:
-        yield segment
-        return
-    for start in range(0, len(text) - _OVERLAP, _BATCH - _OVERLAP):
-        yield Segment(segment.location, text[start : start + _BATCH])
 
 
 # Between two segments' texts in one scan. Not a word character, not in any glue set, not
