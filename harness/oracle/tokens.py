@@ -24,7 +24,15 @@ from harness.oracle.decode import Segment
 from harness.oracle.normalize import normalize
 from harness.roster.model import Contact, Roster, Student
 
-__all__ = ["CONTEXT", "Hit", "Kind", "TokenIndex", "contact_tokens", "student_tokens"]
+__all__ = [
+    "CONTEXT",
+    "Hit",
+    "Kind",
+    "TokenIndex",
+    "contact_tokens",
+    "normalized_texts",
+    "student_tokens",
+]
 
 Kind = Literal["student", "contact"]
 
@@ -217,17 +225,19 @@ class TokenIndex:
         encoded = self._vocabulary.encode_known(normalize(token))
         return encoded is not None and encoded in self._automaton
 
-    def scan(self, segments: Iterable[Segment]) -> list[Hit]:
+    def scan(self, segments: Iterable[Segment], texts: list[str] | None = None) -> list[Hit]:
         """Every token found on word boundaries in the segments, in order of appearance,
         without repeating an identical (kind, subject ids, token, location).
 
         The segments are normalized, encoded and scanned as one text, joined by a character
         that no token holds and that glues to nothing (`_BREAK`), so no match spans two
-        segments: one pass per message instead of one per header and part."""
+        segments: one pass per message instead of one per header and part. `texts`, when
+        given, are the segments' `normalized_texts`, already made."""
         segments = list(segments)
         if not self._lengths or not segments:
             return []
-        texts = _normalized_texts(segments)
+        if texts is None:
+            texts = normalized_texts(segments)
         joined = _BREAK.join(texts)
         starts = [0, *itertools.accumulate(len(text) + 1 for text in texts)]
         parts, encoded_parts = self._vocabulary.encode_text(joined)
@@ -274,7 +284,7 @@ class TokenIndex:
 _BREAK = "\x00"
 
 
-def _normalized_texts(segments: list[Segment]) -> list[str]:
+def normalized_texts(segments: list[Segment]) -> list[str]:
     """Each segment's normalized text, normalized in one call over all of them (normalize
     neither drops nor makes a _BREAK, so there is one text per segment)."""
     raw = _BREAK.join(segment.text.replace(_BREAK, " ") for segment in segments)
