@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import functools
 import quopri
+from dataclasses import dataclass
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 
+from harness.oracle.budget import Budget, Unread
 from harness.oracle.charsets import decode_bytes, unsurrogate
 from harness.oracle.extractors import EXTRACTORS, OPAQUE_MAINTYPES, Extractor, as_words, extract
-from harness.oracle.formats import Budget
 from harness.oracle.headers import decode_header_value, header_segments
 from harness.oracle.html_text import html_segments
 from harness.oracle.mime import parse_message
@@ -39,10 +40,13 @@ __all__ = [
     "EXTRACTORS",
     "URL_DECODED",
     "Extractor",
+    "Reading",
     "Segment",
+    "Unread",
     "decode_bytes",
     "decode_header_value",
     "html_segments",
+    "read_message",
     "url_decoded",
     "visible_segments",
 ]
@@ -111,45 +115,57 @@ def _is_message(part: Message) -> bool:
     return str(part.get("content-type", "")).lstrip().lower().startswith("message/")
 
 
-def _walk(part: Message, number: str, out: list[Segment], budget: Budget) -> None:
-    """Segments of one MIME part and everything under it. `number` is the part's IMAP number,
-    "" for a top-level multipart (whose children are 1, 2, ...)."""
-    if not part.is_multipart():
-        number = number or "1"
-        try:
-            _leaf(part, number, out, budget)
-        except Exception:  # a part too broken to decode: show it as written
-            out.append(Segment(f"part {number}", _as_written(part)))
-        return
-    payload = part.get_payload()
-    assert isinstance(payload, list)
-    if _is_message(part):
-        # message/rfc822 (and kin): the payload is the enclosed message(s).
-        for index, enclosed in enumerate(payload, start=1):
-            if isinstance(enclosed, Message):
-                enclosed_number = f"{number}.{index}" if len(payload) > 1 else number
-                kind = part.get_content_type()
-                out.extend(header_segments(enclosed, f"part {enclosed_number} {kind} "))
-                _walk_body(enclosed, enclosed_number, out, budget)
-        return
-    for index, child in enumerate(payload, start=1):
-        if isinstance(child, Message):
-            child_number = f"{number}.{index}" if number else str(index)
-            out.extend(header_segments(child, f"part {child_number} "))
-            _walk(child, child_number, out, budget)
-    for extra, label in ((part.preamble, "preamble"), (part.epilogue, "epilogue")):
-        if extra and not extra.isspace():
-            where = f"part {number} {label}" if number else label
-            out.append(Segment(where, unsurrogate(extra)))
-
-
-def _walk_body(msg: Message, number: str, out: list[Segment], budget: Budget) -> None:
-    """The body of a top-level or enclosed message: a multipart body's parts are number.1,
-    number.2...; a single-part body is part number.1 (IMAP), or part 1 at the top."""
+def _body(msg: Message, number: str) -> tuple[Message, str]:
+    """The body of a top-level or enclosed message, numbered: a multipart body's parts are
+    number.1, number.2...; a single-part body is part number.1 (IMAP), or part 1 at the top."""
     if msg.is_multipart() and not _is_message(msg):
-        _walk(msg, number, out, budget)
-    else:
-        _walk(msg, f"{number}.1" if number else "1", out, budget)
+        return (msg, number)
+    return (msg, f"{number}.1" if number else "1")
+
+
+def _walk(body: tuple[Message, str], out: list[Segment], budget: Budget) -> None:
+    """Segments of a MIME part and everything under it, in order. `number` is a part's IMAP
+    number, "" for a top-level multipart (whose children are 1, 2, ...). A stack rather than
+    recursion: a part nested thousands of levels deep is read like any other."""
+    todo: list[Segment | tuple[Message, str]] = [body]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, Segment):
+            out.append(item)
+            continue
+        part, number = item
+        if not part.is_multipart():
+            number = number or "1"
+            try:
+                _leaf(part, number, out, budget)
+            except Exception as error:  # a part too broken to decode: show it as written
+                budget.unread.append(
+                    Unread(f"part {number}", f"could not be decoded ({error}): read as written")
+                )
+                out.append(Segment(f"part {number}", _as_written(part)))
+            continue
+        payload = part.get_payload()
+        assert isinstance(payload, list)
+        then: list[Segment | tuple[Message, str]] = []
+        if _is_message(part):
+            # message/rfc822 (and kin): the payload is the enclosed message(s).
+            kind = part.get_content_type()
+            for index, enclosed in enumerate(payload, start=1):
+                if isinstance(enclosed, Message):
+                    enclosed_number = f"{number}.{index}" if len(payload) > 1 else number
+                    then += header_segments(enclosed, f"part {enclosed_number} {kind} ")
+                    then.append(_body(enclosed, enclosed_number))
+        else:
+            for index, child in enumerate(payload, start=1):
+                if isinstance(child, Message):
+                    child_number = f"{number}.{index}" if number else str(index)
+                    then += header_segments(child, f"part {child_number} ")
+                    then.append((child, child_number))
+            for extra, label in ((part.preamble, "preamble"), (part.epilogue, "epilogue")):
+                if extra and not extra.isspace():
+                    where = f"part {number} {label}" if number else label
+                    then.append(Segment(where, unsurrogate(extra)))
+        todo.extend(reversed(then))
 
 
 def _leaf(part: Message, number: str, out: list[Segment], budget: Budget) -> None:
@@ -175,19 +191,29 @@ def _leaf(part: Message, number: str, out: list[Segment], budget: Budget) -> Non
     data = _payload_bytes(part)
     if not data:
         return
+    budget.where = location
     found = extract(content_type, shown_name, data, _param(type_params, "charset"), budget)
     out.extend(Segment(location + suffix, text) for suffix, text in found)
 
 
-def visible_segments(raw: bytes) -> list[Segment]:
+@dataclass(frozen=True)
+class Reading:
+    """What the recipient of a message can read, and the places the oracle could not."""
+
+    segments: list[Segment]
+    unread: list[Unread]
+
+
+def read_message(raw: bytes) -> Reading:
     """Everything the recipient of this raw RFC 5322 message can read. Never raises."""
     segments: list[Segment] = []
     budget = Budget()
     try:
         msg = parse_message(raw)
         segments.extend(header_segments(msg, ""))
-        _walk_body(msg, "", segments, budget)
-    except Exception:  # an oracle that crashes judges nothing: fall back to the raw bytes
+        _walk(_body(msg, ""), segments, budget)
+    except Exception as error:  # an oracle that crashes judges nothing: read the raw bytes
+        budget.unread.append(Unread("message", f"could not be parsed ({error}): read as raw text"))
         segments.append(Segment("raw message", raw.decode("utf-8", errors="replace")))
     result: list[Segment] = []
     for segment in segments:
@@ -199,4 +225,9 @@ def visible_segments(raw: bytes) -> list[Segment]:
             result.append(Segment(segment.location + URL_DECODED, view))
         if "data:" in segment.text:
             result.extend(data_url_segments(segment, budget))
-    return result
+    return Reading(result, budget.unread)
+
+
+def visible_segments(raw: bytes) -> list[Segment]:
+    """Everything the recipient of this raw RFC 5322 message can read. Never raises."""
+    return read_message(raw).segments

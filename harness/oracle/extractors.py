@@ -16,8 +16,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from harness.oracle import formats
+from harness.oracle.budget import Budget, Unread, size_text
 from harness.oracle.charsets import decode_bytes, sniff_text
-from harness.oracle.formats import SEPARATOR, Budget
+from harness.oracle.formats import SEPARATOR
 from harness.oracle.html_text import html_segments
 
 __all__ = ["BY_EXTENSION", "EXTRACTORS", "OPAQUE_MAINTYPES", "Extractor", "as_words", "extract"]
@@ -71,18 +72,23 @@ def _zip(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str,
         return formats.office_text(payload, budget)
     if budget.depth >= budget.MAX_DEPTH:
         budget.cut = True
+        budget.skip("", f"an archive inside {budget.MAX_DEPTH} others: not opened")
         return []
     found = [(" member names", SEPARATOR.join(map(as_words, names)))]
     budget.depth += 1
+    around = budget.where
     try:
         for name, content in formats.archive_members(payload, budget):
             content_type = BY_EXTENSION.get(name.rsplit(".", 1)[-1].lower(), "")
+            budget.where = f"{around} > {name}"
             found.extend(
                 (f" > {name}{suffix}", text)
                 for suffix, text in extract(content_type, name, content, None, budget)
             )
+            budget.where = around
     finally:
         budget.depth -= 1
+        budget.where = around
     return found
 
 
@@ -91,7 +97,7 @@ def _strings(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[
     .doc), single-byte and UTF-16LE, as the `strings` tool shows them."""
     runs = [m.decode("cp1252", errors="replace") for m in _PRINTABLE_RUN.findall(payload)]
     runs += [m.decode("utf-16-le") for m in _UTF16_RUN.findall(payload)]
-    return [(" strings", budget.take_text(SEPARATOR.join(runs)))] if runs else []
+    return [(" strings", budget.take_text(SEPARATOR.join(runs), " strings"))] if runs else []
 
 
 _PRINTABLE_RUN = re.compile(rb"[\t\x20-\x7e\xa0-\xff]{4,}")
@@ -199,18 +205,41 @@ def extract(
     extractor = _extractor_for(content_type, filename, data)
     if extractor is None:
         text = sniff_text(data)
-        return [("", text)] if text else []
+        if text:
+            return [("", text)]
+        if content_type not in _UNSHOWN:
+            budget.skip("", f"{size_text(len(data))} of binary data in a format not read")
+        return []
     if extractor in _CACHED:
         return _cached_extract(extractor, data, charset, budget)
     try:
         return extractor(data, charset, budget)
-    except Exception:
+    except Exception as error:
+        budget.skip("", f"could not be parsed ({_described(error)}): read as plain text")
         return _text(data, charset, budget)
+
+
+# Binary parts a mail client does not show as content: signatures, checked, not displayed.
+_UNSHOWN = frozenset(
+    {
+        "application/pkcs7-signature",
+        "application/x-pkcs7-signature",
+        "application/pgp-signature",
+    }
+)
+
+
+def _described(error: Exception) -> str:
+    text = str(error).strip()
+    name = type(error).__name__
+    return f"{name}: {text[:200]}" if text else name
 
 
 # Bulk mail attaches the same file (a form, a flyer, or the wrong class list) to thousands of
 # copies, and PDF and spreadsheet readers are slow: their results are kept by content hash.
-_CACHE: OrderedDict[tuple[Extractor, int, bytes], list[tuple[str, str]]] = OrderedDict()
+# With each result, what its reading left unread (locations relative to the file).
+_Result = tuple[list[tuple[str, str]], list[Unread]]
+_CACHE: OrderedDict[tuple[Extractor, int, bytes], _Result] = OrderedDict()
 _CACHE_SIZE = 64
 
 
@@ -219,16 +248,23 @@ def _cached_extract(
 ) -> list[tuple[str, str]]:
     # Within an archive less depth is left: the same file may be read less deep there.
     key = (extractor, budget.depth, hashlib.blake2b(data, digest_size=16).digest())
-    found = _CACHE.get(key)
-    if found is not None:
+    cached = _CACHE.get(key)
+    if cached is not None:
         _CACHE.move_to_end(key)
+        found, unread = cached
+        budget.unread.extend(Unread(budget.where + u.location, u.reason) for u in unread)
         return found
+    noted = len(budget.unread)
     try:
         found = extractor(data, charset, budget)
-    except Exception:  # a file its reader refuses: what is printable in it
+    except Exception as error:  # a file its reader refuses: what is printable in it
+        kind = "PDF" if extractor is _pdf else "ZIP file"
+        budget.skip("", f"broken {kind} ({_described(error)}): only its printable runs read")
         found = _strings(data, charset, budget)
     if not budget.exhausted():  # a result cut short by this message's budget is not kept
-        _CACHE[key] = found
+        here = len(budget.where)
+        unread = [Unread(u.location[here:], u.reason) for u in budget.unread[noted:]]
+        _CACHE[key] = (found, unread)
         if len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return found

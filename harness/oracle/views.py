@@ -8,8 +8,8 @@ import binascii
 import re
 from urllib.parse import unquote_plus, unquote_to_bytes
 
+from harness.oracle.budget import Budget
 from harness.oracle.extractors import OPAQUE_MAINTYPES, extract
-from harness.oracle.formats import Budget
 from harness.oracle.segments import Segment
 
 __all__ = ["URL_DECODED", "data_url_segments", "url_decoded"]
@@ -61,6 +61,7 @@ def data_url_segments(segment: Segment, budget: Budget) -> list[Segment]:
             data = unquote_to_bytes(match.group("data"))
         charset = re.search(r";charset=([^;,]+)", match.group("params") or "", re.IGNORECASE)
         location = f"{segment.location} data: URL ({content_type})"
+        budget.where = location
         for suffix, text in extract(
             content_type, None, data, charset.group(1) if charset else None, budget
         ):
