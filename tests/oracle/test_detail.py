@@ -172,7 +172,6 @@ def test_a_notice_showing_its_own_detail_beside_another_value_is_not_flagged(
     own detail shown in full, another value beside it is no evidence of a shift."""
     copy = message(
         ["rosa@example.org"],
-        f"Cara Diaz: {DETAILS['S-BBBBBBB1']}.\n"
-        f"Example of another result: {DETAILS['S-DDDDDDD1']}.",
+        f"Cara Diaz: {DETAILS['S-BBBBBBB1']}.\nExample of another result: {DETAILS['S-DDDDDDD1']}.",
     )
     assert wrong(judge(roster, covid, [copy])) == []
