@@ -128,7 +128,10 @@ def sniff_text(data: bytes) -> str | None:
             return None
     wide = wide_unicode(data)
     if wide is not None:
-        return data.decode(wide, errors="replace")
+        try:
+            return data.decode(wide)
+        except UnicodeDecodeError:  # a binary that happens to start like one
+            return None
     head = data[:8192]
     if b"\x00" in head:
         return None
