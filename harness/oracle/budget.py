@@ -37,9 +37,11 @@ class Budget:
 
     MAX_DEPTH = 3  # archives within archives
     MAX_MEMBERS = 256  # archive members and document parts opened
-    MAX_BYTES = 32 * 1024 * 1024  # decompressed out of archives and documents
+    # Decompressed out of archives and documents: as much as the largest message the sink
+    # accepts by default (64 MiB) holds uncompressed.
+    MAX_BYTES = 64 * 1024 * 1024
     MAX_PAGES = 300  # of PDFs
-    MAX_CHARS = 4 * 1024 * 1024  # of text produced from one attachment
+    MAX_CHARS = 64 * 1024 * 1024  # of text produced from the attachments of one message
 
     def __init__(self) -> None:
         self.members = self.MAX_MEMBERS

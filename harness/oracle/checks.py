@@ -17,8 +17,9 @@ from harness.oracle.decode import read_message
 from harness.oracle.detail import DetailHit, DetailIndex
 from harness.oracle.headers import copy_headers
 from harness.oracle.plan import Plan
+from harness.oracle.segments import Segment
 from harness.oracle.template_check import TemplateHit, find_unrendered
-from harness.oracle.tokens import Hit, TokenIndex, normalized_texts
+from harness.oracle.tokens import Hit, TokenIndex
 from harness.roster.model import normalize_address
 from harness.sink.capture import CapturedMessage, Copy, Refusal
 
@@ -135,16 +136,20 @@ def find_subjects(
     segments = reading.segments
     findings.unread = reading.unread
     findings.templates = find_unrendered(segments)
-    texts = normalized_texts(segments)
-    if details:
-        findings.details = details.scan(segments, texts)
-    for hit in index.scan(segments, texts):
+    found: dict[tuple[str, str], DetailHit] = {}  # batches overlap: one hit per place
+
+    def scan_details(batch: list[Segment], texts: list[str]) -> None:
+        for hit in details.scan(batch, texts) if details else ():
+            found.setdefault((hit.component, hit.location), hit)
+
+    for hit in index.scan(segments, scan_details if details else None):
         if hit.kind == "contact":
             findings.contacts.append(hit)
         elif len(hit.subject_ids) == 1:
             findings.students.setdefault(next(iter(hit.subject_ids)), []).append(hit)
         else:
             findings.ambiguous_students.append(hit)
+    findings.details = list(found.values())
     return findings
 
 

@@ -88,7 +88,8 @@ def copy_headers(raw: bytes) -> dict[str, str]:
     """The shown headers present in the message, decoded, in SHOWN_HEADERS order. Never
     raises: a message too broken to parse shows no headers."""
     try:
-        message = email.message_from_bytes(raw, policy=compat32)
+        # The header block only: a body of many megabytes is not the headers' business.
+        message = email.message_from_bytes(_header_block(raw), policy=compat32)
         found = {name.lower(): str(value) for name, value in message.raw_items()}
     except Exception:
         return {}
@@ -101,3 +102,9 @@ def copy_headers(raw: bytes) -> dict[str, str]:
                 text = f"{text[:MAX_HEADER]}... ({len(text) - MAX_HEADER} more characters)"
             headers[name] = text
     return headers
+
+
+def _header_block(raw: bytes) -> bytes:
+    """The message up to and including the blank line that ends its headers."""
+    ends = [end for end in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if end >= 0]
+    return raw[: min(ends) + 1] if ends else raw

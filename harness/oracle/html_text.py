@@ -40,16 +40,30 @@ def _attributes(source: str, into: dict[str, list[str]]) -> None:
             into.setdefault(match.group(1).lower(), []).append(unescape(value))
 
 
+# Rendered text longer than this is given in blocks, each starting with the end of the one
+# before (far longer than any name), so that no step holds two copies of a huge text.
+BLOCK = 1 << 20
+OVERLAP = 1 << 14
+
+
 def html_segments(markup: str) -> list[tuple[str, str]]:
     """(suffix, text) pairs: the text as rendered (inline tags join words, block tags separate
     them; script and style kept, since a recipient can view the source), every attribute
     value grouped by attribute name, and comments/declarations."""
     text: list[str] = []
+    size = 0
+    blocks: list[str] = []
     attributes: dict[str, list[str]] = {}
     comments: list[str] = []
     position = 0
     for match in _HTML_TOKEN.finditer(markup):
-        text.append(markup[position : match.start()])
+        piece = markup[position : match.start()]
+        text.append(piece)
+        size += len(piece)
+        if size >= BLOCK:
+            block = "".join(text)
+            blocks.append(unescape(block))
+            text, size = [block[-OVERLAP:]], OVERLAP
         position = match.end()
         if match.group("tag") is not None:
             if match.group("tag").lower() in _BLOCK_TAGS:
@@ -64,7 +78,9 @@ def html_segments(markup: str) -> list[tuple[str, str]]:
         else:
             comments.append(match.group("comment") or match.group("cdata") or match.group("decl"))
     text.append(markup[position:])
-    found = [("", unescape("".join(text)))]
+    blocks.append(unescape("".join(text)))
+    del text
+    found = [("", block) for block in blocks]
     found += [(f" attribute {name}", SEPARATOR.join(vals)) for name, vals in attributes.items()]
     comments = [unescape(c) for c in comments if c and not c.isspace()]
     if comments:

@@ -102,6 +102,7 @@ class _Parser:
         self.n = len(lines)
         self.pos = 0
         self.stack: list[str | None] = []
+        self.open: dict[str, int] = {}  # the separators on the stack, counted
         # Lines that may be boundaries; slots overwritten by unreadline never start with "--".
         self.dashes = [i for i, line in enumerate(lines) if line.startswith("--")]
         self.last: Message | None = None  # feedparser's _last, and its content type
@@ -112,11 +113,13 @@ class _Parser:
     def at_eof(self, line: str) -> bool:
         """Whether a matcher on the stack makes `line` a false EOF."""
         first = line[0]
-        if first == "-":
-            for matcher in self.stack:
-                if matcher is not None and _boundary_kind(line, matcher):
-                    return True
-        elif first in "\r\n":
+        if first == "-" and self.open:
+            # _boundary_kind(line, s) for some open s, found by lookup rather than by trying
+            # each: nesting thousands deep costs no more per line. A separator never ends in
+            # white space (the boundary is stripped), so the line is s, or s + "--", then blanks.
+            core = line.rstrip("\r\n").rstrip(" \t")
+            return core in self.open or (core.endswith("--") and core[:-2] in self.open)
+        if first in "\r\n":
             return None in self.stack
         return False
 
@@ -234,6 +237,7 @@ class _Parser:
                         self.unreadline(line)
                         break
                 self.stack.append(separator)
+                self.open[separator] = self.open.get(separator, 0) + 1
                 yield (msg, ctype)
                 # The line end before a boundary belongs to the boundary (RFC 2046).
                 last = self.last
@@ -249,6 +253,10 @@ class _Parser:
                     if isinstance(payload, str):
                         last.set_payload(_strip_eol(payload))
                 self.stack.pop()
+                if self.open[separator] == 1:
+                    del self.open[separator]
+                else:
+                    self.open[separator] -= 1
                 self.last = msg
                 self.last_type = ctype
             else:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["Segment"]
+__all__ = ["Segment", "batches"]
 
 
 @dataclass(frozen=True)
@@ -13,3 +14,29 @@ class Segment:
 
     location: str
     text: str
+
+
+def batches(segments: Iterable[Segment], size: int, overlap: int) -> Iterator[list[Segment]]:
+    """The segments in order, grouped into lists of at most `size` characters of text. A
+    longer text comes in windows of `size` at its location, each overlapping the one before
+    by `overlap` characters (so that anything shorter than that is whole in some window)."""
+    batch: list[Segment] = []
+    total = 0
+    for segment in segments:
+        for window in _windows(segment, size, overlap):
+            if batch and total + len(window.text) > size:
+                yield batch
+                batch, total = [], 0
+            batch.append(window)
+            total += len(window.text)
+    if batch:
+        yield batch
+
+
+def _windows(segment: Segment, size: int, overlap: int) -> Iterator[Segment]:
+    text = segment.text
+    if len(text) <= size:
+        yield segment
+        return
+    for start in range(0, len(text) - overlap, size - overlap):
+        yield Segment(segment.location, text[start : start + size])

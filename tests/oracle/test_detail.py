@@ -11,7 +11,8 @@ from harness.oracle.checks import Judge, Violation
 from harness.oracle.detail import DetailIndex, detail_components
 from harness.oracle.plan import Plan
 from harness.oracle.segments import Segment
-from harness.oracle.tokens import TokenIndex, normalized_texts
+from harness.oracle.normalize import normalize
+from harness.oracle.tokens import TokenIndex
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
 from harness.sink.capture import CapturedMessage
@@ -45,7 +46,7 @@ def wrong(violations: list[Violation]) -> list[Violation]:
 
 def scan(index: DetailIndex, *texts: str) -> set[str]:
     segments = [Segment(f"part {n}", text) for n, text in enumerate(texts)]
-    return {hit.component for hit in index.scan(segments, normalized_texts(segments))}
+    return {hit.component for hit in index.scan(segments, [normalize(s.text) for s in segments])}
 
 
 def test_a_detail_is_its_components_in_any_order() -> None:

@@ -60,23 +60,31 @@ def test_ordinary_mail_and_attachments_leave_nothing_unread() -> None:
     assert unread(signature) == []
 
 
+@pytest.fixture
+def small_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 1 MB byte budget: the same limits, with less to compress in a test."""
+    monkeypatch.setattr(Budget, "MAX_BYTES", 1 << 20)
+
+
+@pytest.mark.usefixtures("small_budget")
 def test_an_archive_member_over_the_budget_is_named_with_its_size() -> None:
-    big = b"x" * (Budget.MAX_BYTES + 1)
+    big = b"x" * (40 << 20)
     data = documents.zip_of({"class-list.csv": big, "note.txt": b"hello"})
     assert unread(with_attachment(data, "application/zip", "class-list.zip")) == [
         (
             "part 2 attachment class-list.zip (application/zip) > class-list.csv",
-            f"{size_text(len(big))} uncompressed, over the 32 MB budget",
+            "40 MB uncompressed, over the 1.0 MB budget",
         )
     ]
 
 
+@pytest.mark.usefixtures("small_budget")
 def test_a_member_over_what_earlier_ones_left_says_so() -> None:
     half = b"x" * (Budget.MAX_BYTES // 2 + 1)
     data = documents.zip_of({"a.txt": half, "b.txt": half})
     ((location, reason),) = unread(with_attachment(data, "application/zip", "two.zip"))
     assert location.endswith("two.zip (application/zip) > b.txt")
-    assert "over the 16 MB left of the 32 MB budget" in reason
+    assert "over the 512 KB left of the 1.0 MB budget" in reason
 
 
 def test_members_past_the_member_limit_are_reported() -> None:
@@ -122,6 +130,7 @@ def test_a_broken_pdf_is_reported_and_its_printable_runs_still_read() -> None:
     assert named(raw) == {JOSE}
 
 
+@pytest.mark.usefixtures("small_budget")
 def test_a_cached_result_reports_its_unread_parts_on_every_copy() -> None:
     big = b"x" * (Budget.MAX_BYTES + 1)
     data = documents.zip_of({"big.csv": big, "pad.txt": b"y"})
@@ -143,7 +152,7 @@ def test_text_over_the_character_budget_is_reported() -> None:
     assert budget.take_text("x" * (Budget.MAX_CHARS + 5), " strings") == "x" * Budget.MAX_CHARS
     ((where, reason),) = [(u.location, u.reason) for u in budget.unread]
     assert where == "part 2 attachment a.xls strings"
-    assert reason.startswith("text over the budget of 4,194,304 characters")
+    assert reason.startswith(f"text over the budget of {Budget.MAX_CHARS:,} characters")
 
 
 def test_a_spreadsheet_over_the_budget_is_reported() -> None:
@@ -193,3 +202,38 @@ def test_text_nested_thousands_of_levels_deep_is_read(depth: int) -> None:
     assert reading.unread == []
     (text,) = [s for s in reading.segments if s.location.endswith("text/plain")]
     assert text.location == "part " + ".".join(["1"] * depth) + " text/plain"
+
+
+def test_a_copy_with_unread_content_is_a_major_finding_naming_where_and_why() -> None:
+    from harness.oracle.checks import SEVERITY, Judge
+    from harness.sink.capture import CapturedMessage
+
+    from .test_evasion_corpus import CORPUS, INDEX, PLAN
+
+    notice = (CORPUS / "zip-of-csv.clean.eml").read_bytes()  # a correct notice to Helen
+    secret = encrypted(documents.zip_of({"grades.csv": b"a,b\r\n"}))
+    message = EmailMessage()
+    message["From"] = "nurse@district.example.org"
+    message["To"] = "helen.park@example.com"
+    message["Subject"] = "Lucas Park"
+    message.set_content(notice.decode("utf-8", "replace"))
+    message.add_attachment(secret, maintype="application", subtype="zip", filename="g.zip")
+    judge = Judge(PLAN, INDEX)
+    for raw in (notice, message.as_bytes()):
+        judge.judge_message(
+            CapturedMessage(
+                1,
+                "nurse@district.example.org",
+                ("helen.park@example.com",),
+                raw,
+                "127.0.0.1:1",
+                1,
+                0.0,
+            )
+        )
+    (violation,) = judge.violations  # the notice alone is clean
+    assert (violation.check, SEVERITY[violation.check]) == ("unreadable-content", "major")
+    assert violation.recipient == "helen.park@example.com"
+    ((location, reason),) = [(e.location, e.text) for e in violation.evidence]
+    assert location == "part 2 attachment g.zip (application/zip) > grades.csv"
+    assert "encrypted" in reason
