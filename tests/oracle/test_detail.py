@@ -9,9 +9,9 @@ import pytest
 
 from harness.oracle.checks import Judge, Violation
 from harness.oracle.detail import DetailIndex, detail_components
+from harness.oracle.normalize import normalize
 from harness.oracle.plan import Plan
 from harness.oracle.segments import Segment
-from harness.oracle.normalize import normalize
 from harness.oracle.tokens import TokenIndex
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
