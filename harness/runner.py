@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field
 from harness.adapters.base import Adapter, AdapterOutcome, SmtpTarget
 from harness.errors import SinkError
 from harness.oracle.checks import Judge, Violation
+from harness.oracle.matrix import DeliveryMatrix
 from harness.oracle.parallel import judge_messages
 from harness.oracle.plan import Plan
 from harness.oracle.tokens import TokenIndex
@@ -35,8 +35,8 @@ class RunResult:
     refusals: int = 0  # commands the sink answered with an injected fault
     # message seq -> the headers people read (From, To, Subject...), for flagged messages
     headers: dict[int, dict[str, str]] = field(default_factory=dict)
-    # (recipient, student) -> copies that concerned the student, allowed or not.
-    matrix: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # Copies per (recipient, student), allowed or not, and address-header shapes.
+    matrix: DeliveryMatrix = field(default_factory=DeliveryMatrix)
 
     @property
     def passed(self) -> bool:
