@@ -3,9 +3,9 @@
 Shuffling the roster's rows, sending the campaign in two halves, and renaming the students
 (new names and ids) are invisible to a correct pipeline: its delivery matrix, how many
 copies to each recipient concern each student, stays the same once renamed ids are mapped
-back. A relation makes one or more variants (roster, campaign, id map); `compare` (the
-`metamorphic-difference` check, `oracle/run_checks.py`) returns a violation per recipient
-whose row of the matrix changed.
+back. A relation makes one or more variants (roster, campaign, id map); `compare` judges the
+registered relation checks (`metamorphic-difference`, `oracle/run_checks.py`): a violation per
+recipient whose row of the matrix changed.
 """
 
 from __future__ import annotations
@@ -15,16 +15,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from random import Random
 
+from harness.oracle.checks import RELATION_CHECKS
 from harness.oracle.matrix import DeliveryMatrix
-from harness.oracle.run_checks import metamorphic_difference
+from harness.oracle.violation import Violation
 from harness.roster.campaign import Campaign
 from harness.roster.generate import NameRegistry, make_name, name_pools
 from harness.roster.model import Roster, Student
 from harness.roster.strategies import canary
 
 __all__ = ["RELATIONS", "Variant", "compare", "mapped", "variants"]
-
-compare = metamorphic_difference
 
 
 @dataclass(frozen=True)
@@ -123,3 +122,8 @@ def variants(relation: str, roster: Roster, campaign: Campaign, seed: int) -> li
 def mapped(matrix: DeliveryMatrix, original_id: Mapping[str, str]) -> DeliveryMatrix:
     """The matrix with variant student ids mapped back to the original roster's."""
     return matrix.mapped(original_id)
+
+
+def compare(relation: str, original: DeliveryMatrix, variant: DeliveryMatrix) -> list[Violation]:
+    """What the registered relation checks find between a run and its variants' total."""
+    return [v for check in RELATION_CHECKS for v in check.judge(relation, original, variant)]
