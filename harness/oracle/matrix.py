@@ -14,6 +14,7 @@ shapes) and the metamorphic relations (a run and its transformed variants, cells
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,10 @@ __all__ = [
 
 ADDRESS_HEADERS = ("To", "Cc", "Bcc")
 _ADDRESS_LOCATIONS = frozenset(f"header:{name.lower()}" for name in ADDRESS_HEADERS)
+# One plain address, bare or after a display name without specials: what nearly every copy's
+# To: holds, read without getaddresses (which costs ~14 us a message, 4% of judging).
+_PLAIN = r"[^\s<>,;:\"()\\@\[\]]+@[^\s<>,;:\"()\\@\[\]]+"
+_ONE_ADDRESS = re.compile(rf"\s*(?:[^<>,;:\"()\\@\[\]]*<({_PLAIN})>|({_PLAIN}))\s*")
 
 
 @dataclass
@@ -84,8 +89,9 @@ def visible_addresses(segments: Iterable[Segment]) -> int:
     """How many distinct addresses the To, Cc and Bcc headers of a message show, from the
     message's decoded segments (those of an attached message do not count)."""
     values = [s.text for s in segments if s.location.lower() in _ADDRESS_LOCATIONS]
-    if not values:
-        return 0
+    plain = [_ONE_ADDRESS.fullmatch(value) for value in values]
+    if all(plain):
+        return len({normalize_address(m.group(1) or m.group(2)) for m in plain if m})
     return len({normalize_address(a) for _, a in getaddresses(values) if "@" in a})
 
 

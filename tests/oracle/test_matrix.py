@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from email.utils import getaddresses
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.oracle.checks import Judge
-from harness.oracle.decode import visible_segments
+from harness.oracle.decode import Segment, visible_segments
 from harness.oracle.matrix import DeliveryMatrix, compare, visible_addresses
 from harness.oracle.plan import Plan
 from harness.oracle.tokens import TokenIndex
 from harness.roster.campaign import Campaign
-from harness.roster.model import Roster
+from harness.roster.model import Roster, normalize_address
 from harness.sink.capture import CapturedMessage
 from tests.oracle.conftest import MakeMessage
 
@@ -168,3 +172,22 @@ def test_parts_add_up_and_ids_map_back() -> None:
     assert total.mapped({"S-9": "S-1"}).cells == {("a@example.com", "S-1"): 3}
     first.update(second)
     assert first == total
+
+
+ADDRESS_PIECES = st.sampled_from(
+    [
+        *("a@example.com", "A.B@Example.org", "x@y", "Mia Lee", "Łucja", "Dr. O'Neil", "<", ">"),
+        *(",", ";", ":", '"', "(", ")", "@", " ", "\t", "\n", "[", "]", "\\", "."),
+        "undisclosed-recipients:;",
+    ]
+)
+
+
+@given(st.lists(st.lists(ADDRESS_PIECES, max_size=8).map("".join), min_size=1, max_size=3))
+def test_visible_addresses_agree_with_getaddresses(values: list[str]) -> None:
+    """The quick read of a plain To: line counts what the standard library's parser counts."""
+    segments = [
+        Segment(f"header:{name}", v) for name, v in zip(["To", "Cc", "bcc"], values, strict=False)
+    ]
+    expected = {normalize_address(a) for _, a in getaddresses(values) if "@" in a}
+    assert visible_addresses(segments) == len(expected)
