@@ -71,8 +71,7 @@ class CopyCase:
         return [violation(check, self.recipient, students, hits, message_seq=self.message_seq)]
 
 
-# What a check returns for a clean copy (shared: judging allocates as little as it can per copy,
-# the garbage collector's passes cost more than the checks).
+# What a check returns for a clean copy: shared, so the common case allocates nothing.
 NONE: tuple[Violation, ...] = ()
 CopyCheckFunction = Callable[[CopyCase], Sequence[Violation]]
 
