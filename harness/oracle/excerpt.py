@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from harness.oracle.decode import Segment
 from harness.oracle.normalize import normalize
+from harness.oracle.segments import Segment
 from harness.oracle.tokens import CONTEXT, Hit
 
 __all__ = ["ShownHit", "shown_as_received"]

@@ -8,9 +8,9 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.oracle.decode import Segment
 from harness.oracle.excerpt import ShownHit, shown_as_received
 from harness.oracle.normalize import normalize
+from harness.oracle.segments import Segment
 from harness.oracle.tokens import TokenIndex
 from harness.roster.model import Contact, Link, Roster, Student
 
