@@ -1,18 +1,13 @@
 """Which students and contacts a copy names: one Aho-Corasick automaton over the roster.
 
-`TokenIndex.build(roster)` normalizes every identifying token (`student_tokens`: the student
-id and the full name in its usual orders; `contact_tokens`: the contact's email address and
-full name) and adds it to one automaton that runs over word codes rather than characters
-(`_Vocabulary`: names share words far more than character prefixes, so the trie has fewer
-nodes). `scan(segments)` normalizes a message's segments, joins them with a break no token
-holds, encodes them and walks the automaton once per batch of about `_BATCH` characters
-(one batch for most messages; a long text in overlapping windows, `segments.batches`), so
-the cost follows the length of the text, not the size of the roster. A match counts only as a whole token (no
-letter, digit or glueing punctuation on either side: `_bounded`), and overlapping matches
-are read leftmost-longest, as a reader would. A token shared by several subjects (two
-students named Ann Lee, two contacts on one mailbox) gives one Hit naming them all:
-ambiguity is for the checks to resolve. Each Hit carries its segment's location and some
-normalized context for the evidence.
+`TokenIndex.build(roster)` normalizes every identifying token (student id and full name in
+its usual orders, contact email and full name) into one automaton over word codes, not
+characters (names share words more than prefixes). `scan(segments)` joins a message's
+normalized segments and walks the automaton once per batch of about `_BATCH` characters
+(long texts in overlapping windows), so the cost follows the length of the text, not the
+size of the roster. Matches count only as whole tokens (`_bounded`), read leftmost-longest.
+A token shared by several subjects (two students named Ann Lee, two contacts on one
+mailbox) gives one Hit naming them all: ambiguity is for the checks to resolve.
 """
 
 from __future__ import annotations
