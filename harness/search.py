@@ -265,7 +265,7 @@ def explore(
         wrapped = given(**strategies)(search_settings(examples, shrinking=shrinking)(test))
         for pair in replay:
             wrapped = example(pair=pair, relation=None, relation_seed=0)(wrapped)
-        return seed(chosen_seed)(wrapped)  # type: ignore[no-any-return]
+        return seed(chosen_seed)(wrapped)
 
     firsts: dict[str, Found] = {}  # check -> the first exploring example that showed it
 

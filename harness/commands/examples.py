@@ -62,6 +62,7 @@ def execute_examples(args: argparse.Namespace) -> int:
                 on_seed=announce,
                 replay=replay,
                 progress=SearchProgress(display),
+                **({"shrink_budget": args.shrink_budget} if args.shrink_budget is not None else {}),
             )
         elapsed = time.perf_counter() - started
     except HarnessError as exc:
