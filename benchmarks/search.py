@@ -88,7 +88,7 @@ def http_rate(pairs: list[tuple[Roster, Campaign]]) -> tuple[float, float]:
         endpoint.wait()
 
 
-def first_failure(name: str, search_seed: int, examples: int) -> int | None:
+def first_failure(name: str, search_seed: int, examples: int, targeting: bool) -> int | None:
     """Examples the search ran before its first failing one (None: none within `examples`)."""
     from harness.search import explore
 
@@ -99,7 +99,8 @@ def first_failure(name: str, search_seed: int, examples: int) -> int | None:
             examples=examples,
             report_dir=Path(tmp),
             search_seed=search_seed,
-            shrink_budget=0,
+            targeting=targeting,
+            stop_at_first_failure=True,
         )
     return result.first_failure_at
 
@@ -121,14 +122,18 @@ def main() -> None:
             print(f"  {label:26} {rate:7.1f} examples/s   harness {own:5.2f} ms/example")
     if args.first_failure_seeds:
         print("mutant:batch-boundary, examples to the first failure (--examples 200):")
-        counts = []
+        print("  seed  untargeted  targeted")
+        counts: dict[bool, list[int | None]] = {False: [], True: []}
         for search_seed in range(args.first_failure_seeds):
-            at = first_failure("batch-boundary", search_seed, 200)
-            counts.append(at)
-            print(f"  seed {search_seed}: {at if at is not None else 'not found'}", flush=True)
-        found = [c for c in counts if c is not None]
-        if found:
-            print(f"  found {len(found)}/{len(counts)}; median {statistics.median(found):g}")
+            for targeting in (False, True):
+                at = first_failure("batch-boundary", search_seed, 200, targeting)
+                counts[targeting].append(at)
+            row = [str(counts[t][-1]) if counts[t][-1] is not None else "-" for t in (False, True)]
+            print(f"  {search_seed:4}  {row[0]:>10}  {row[1]:>8}", flush=True)
+        for targeting, label in ((False, "untargeted"), (True, "targeted")):
+            found = [c for c in counts[targeting] if c is not None]
+            median = f"median {statistics.median(found):g}" if found else ""
+            print(f"  {label}: found in {len(found)}/{len(counts[targeting])} seeds {median}")
 
 
 if __name__ == "__main__":

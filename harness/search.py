@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings, target
 from hypothesis import strategies as st
 
 from harness.adapters.base import Adapter
@@ -38,6 +38,7 @@ from harness.oracle.checks import SEVERITY, Violation
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
 from harness.roster.strategies import roster_campaigns
+from harness.roster.targets import targets
 from harness.runner import RunResult, run_once
 from harness.search_progress import NullSearchProgress, SearchProgress
 from harness.shrink import roster_size, shrink_roster
@@ -125,8 +126,9 @@ class SearchResult:
 
 def search_settings(examples: int, *, shrinking: bool = False) -> settings:
     """Every Hypothesis setting of the search, in one place: nothing timed, nothing stored
-    (`@seed` turns the example database off; the counterexample files replay instead)."""
-    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrinking else [])
+    (`@seed` turns the example database off; the counterexample files replay instead). The
+    target phase climbs `harness.roster.targets` once half the examples are drawn."""
+    phases = [Phase.explicit, Phase.generate, Phase.target] + ([Phase.shrink] if shrinking else [])
     return settings(
         max_examples=examples,
         deadline=None,  # an example is SMTP traffic: its time says nothing about the pipeline
@@ -240,9 +242,13 @@ def explore(
     replay: Sequence[tuple[Roster, Campaign]] = (),
     progress: SearchProgress | None = None,
     batch_sizes: Sequence[int] = SEARCH_BATCH_SIZES,
+    targeting: bool = True,
+    stop_at_first_failure: bool = False,
 ) -> SearchResult:
     """Explore `examples` rosters through `adapter`; shrink every failing check apart.
     `replay` (the last search's counterexamples) runs first, before anything is drawn.
+    `stop_at_first_failure`: end at the first failing example, unshrunk (a benchmark's count).
+    `targeting`: steer the second half of the examples towards `harness.roster.targets`.
     `batch_sizes`: about a quarter of the rosters are drawn around one of these sizes.
     `grace`: idle seconds the sink waits after the last session closed (0: none; the
     adapter has returned, so every session it opened has been seen).
@@ -269,16 +275,25 @@ def explore(
 
     firsts: dict[str, Found] = {}  # check -> the first exploring example that showed it
 
+    def steer(pair: tuple[Roster, Campaign]) -> None:
+        # Both passes observe the same scores, so the shrink runs draw what exploring drew.
+        if targeting:
+            for label, score in targets(*pair).items():
+                target(score, label=label)
+
     def explore_example(
         pair: tuple[Roster, Campaign], relation: str | None, relation_seed: int
     ) -> None:
         outcome.explored += 1
         show.explored(outcome.explored)
+        steer(pair)
         found = verdicts(pair, relation, relation_seed)
         if found is None:
             return
         if outcome.first_failure_at is None:
             outcome.first_failure_at = outcome.explored
+            if stop_at_first_failure:
+                raise _Enough
         for check in sorted(found.checks, key=lambda c: SEVERITY_ORDER[SEVERITY[c]]):
             if check not in firsts:
                 firsts[check] = as_check(found, check)
@@ -286,10 +301,11 @@ def explore(
 
     show.start(examples)
     try:
-        _run_quietly(seeded(explore_example, shrinking=False))
-        for check in list(firsts):
+        with contextlib.suppress(_Enough):
+            _run_quietly(seeded(explore_example, shrinking=False))
+        for check in list(firsts) if not stop_at_first_failure else []:
             best = _shrink_check(check, firsts[check], verdicts, shrink_budget, outcome, show,
-                                 lambda test: seeded(test, shrinking=True))  # fmt: skip
+                                 lambda test: seeded(test, shrinking=True), steer)  # fmt: skip
             outcome.found.append(best)
     except _Abort as abort:
         raise abort.error from None
@@ -308,6 +324,7 @@ def _shrink_check(
     outcome: SearchResult,
     show: SearchProgress,
     seeded: Callable[[Callable[..., None]], Callable[[], None]],
+    steer: Callable[[tuple[Roster, Campaign]], None],
 ) -> Found:
     """Hypothesis' shrinker on the examples failing `check`, then the roster-aware pass."""
     best = first
@@ -321,6 +338,7 @@ def _shrink_check(
         pair: tuple[Roster, Campaign], relation: str | None, relation_seed: int
     ) -> None:
         nonlocal best, failing_since, steps
+        steer(pair)
         if failing_since is not None and verdicts.runs - failing_since >= hypothesis_budget:
             raise _Enough
         found = verdicts(pair, relation, relation_seed)
