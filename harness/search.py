@@ -52,6 +52,8 @@ SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2}
 SHRINK_BUDGET = 600
 # The share of the budget the roster-aware pass keeps for itself after Hypothesis' shrinker.
 ROSTER_PASS_SHARE = 4
+# New adapter runs per Hypothesis shrink run (see _shrink_check).
+SHRINK_CHUNK = 100
 # Batch sizes the search reaches for (a 500-student example costs seconds, so the search
 # leaves that size to `rosters(batch_sizes=BATCH_SIZES)` in a user's own tests).
 SEARCH_BATCH_SIZES = (25, 50, 100)
@@ -329,8 +331,8 @@ def _shrink_check(
 ) -> Found:
     """Hypothesis' shrinker on the examples failing `check`, then the roster-aware pass."""
     best = first
-    failing_since: int | None = None  # verdicts.runs when this run met its first failure
     steps = 0
+    spent = 0  # adapter runs Hypothesis' shrinker has spent on this check
     hypothesis_budget = budget - budget // ROSTER_PASS_SHARE
     fails = failure_type(check)
     show.shrinking(check, budget)
@@ -338,24 +340,39 @@ def _shrink_check(
     def shrink_example(
         pair: tuple[Roster, Campaign], relation: str | None, relation_seed: int
     ) -> None:
-        nonlocal best, failing_since, steps
+        nonlocal best, steps
         steer(pair)
-        if failing_since is not None and verdicts.runs - failing_since >= hypothesis_budget:
+        if verdicts.runs - started >= allowed:
             raise _Enough
         found = verdicts(pair, relation, relation_seed)
         if found is None or check not in found.checks:
             return
-        if failing_since is None:
-            failing_since = verdicts.runs
         candidate = as_check(found, check)
         if _drawn_size(candidate) < _drawn_size(best):
             best, steps = candidate, steps + 1
-            show.shrunk(check, steps, verdicts.runs - failing_since)
+            show.shrunk(check, steps, spent + verdicts.runs - started)
         raise fails(candidate)
 
-    with contextlib.suppress(_Enough):
-        _run_quietly(seeded(shrink_example), catch=fails)
-    spent = verdicts.runs - failing_since if failing_since is not None else 0
+    # Hypothesis stops shrinking after five minutes of one run (a clock we cannot turn off),
+    # so its share of the budget is spent in runs of SHRINK_CHUNK new adapter runs each: every
+    # run replays the last one's path from the cache of verdicts, at no adapter cost, and
+    # goes on from where it stopped, well within those minutes even for a slow pipeline.
+    while spent < hypothesis_budget:
+        started, allowed = verdicts.runs, min(SHRINK_CHUNK, hypothesis_budget - spent)
+
+        def shrink_run(  # a new function per run: Hypothesis decorates a function once
+            pair: tuple[Roster, Campaign], relation: str | None, relation_seed: int
+        ) -> None:
+            shrink_example(pair, relation, relation_seed)
+
+        try:
+            _run_quietly(seeded(shrink_run), catch=fails)
+            stopped = False
+        except _Enough:
+            stopped = True
+        spent += verdicts.runs - started
+        if not stopped:
+            break
 
     def still_fails(pair: tuple[Roster, Campaign]) -> Found | None:
         found = verdicts(pair, best.relation, best.relation_seed)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import harness.search
 from harness.adapters.base import Adapter, AdapterOutcome, SmtpTarget
 from harness.adapters.registry import resolve
 from harness.cli import main
@@ -139,3 +140,16 @@ def test_the_last_counterexamples_run_first(tmp_path: Path) -> None:
 def test_join_shift_shrinks_to_two_students() -> None:
     result = search("mutant:join-shift")
     assert by_check(result)["foreign-student-data"] == (2, 1, 1)
+
+
+def test_shrinking_in_short_runs_reaches_what_one_long_run_reaches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each Hypothesis shrink run spends at most SHRINK_CHUNK new adapter runs and the next one
+    # replays its path from the cache of verdicts: the result must not depend on the chunk.
+    whole = search("mutant:restricted")
+    monkeypatch.setattr(harness.search, "SHRINK_CHUNK", 7)
+    chunked = search("mutant:restricted")
+    assert by_check(chunked) == by_check(whole) == {"restricted-recipient": (1, 1, 1)}
+    assert chunked.shrink_runs == whole.shrink_runs
+    assert chunked.found[0].roster == whole.found[0].roster
