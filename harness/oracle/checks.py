@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.oracle.decode import visible_segments
+from harness.oracle.budget import Unread
+from harness.oracle.decode import read_message
 from harness.oracle.headers import copy_headers
 from harness.oracle.plan import Plan
 from harness.oracle.template_check import TemplateHit, find_unrendered
@@ -53,6 +54,12 @@ CHECKS: tuple[CheckSpec, ...] = (
         "unrendered-template",
         "major",
         "a copy still shows template syntax around a field name ({student_first_name})",
+    ),
+    CheckSpec(
+        "unreadable-content",
+        "major",
+        "a copy holds content the oracle could not read (over a size budget, nested too deep, "
+        "broken or in a format it does not decode): it may hide anything",
     ),
     CheckSpec("missing-notice", "minor", "a recipient got no copy about a student it must hear of"),
     CheckSpec("duplicate-notice", "minor", "a recipient got more than one copy about a student"),
@@ -109,11 +116,14 @@ class CopyFindings:
     ambiguous_students: list[Hit] = field(default_factory=list)
     contacts: list[Hit] = field(default_factory=list)
     templates: list[TemplateHit] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)  # what the oracle could not read
 
 
 def find_subjects(index: TokenIndex, raw: bytes) -> CopyFindings:
     findings = CopyFindings()
-    segments = visible_segments(raw)
+    reading = read_message(raw)
+    segments = reading.segments
+    findings.unread = reading.unread
     findings.templates = find_unrendered(segments)
     for hit in index.scan(segments):
         if hit.kind == "contact":
@@ -210,6 +220,18 @@ class Judge:
             self.violations.append(
                 Violation(
                     "unrendered-template",
+                    r,
+                    tuple(sorted(concerned)),
+                    evidence,
+                    message_seq=copy.message.seq,
+                )
+            )
+
+        if findings.unread:
+            evidence = tuple(Evidence(u.location, u.reason) for u in findings.unread)
+            self.violations.append(
+                Violation(
+                    "unreadable-content",
                     r,
                     tuple(sorted(concerned)),
                     evidence,

@@ -20,8 +20,8 @@ from typing import Literal
 
 import ahocorasick
 
-from harness.oracle.decode import Segment
 from harness.oracle.normalize import normalize
+from harness.oracle.segments import Segment, batches
 from harness.roster.model import Contact, Roster, Student
 
 __all__ = ["CONTEXT", "Hit", "Kind", "TokenIndex", "contact_tokens", "student_tokens"]
@@ -223,10 +223,18 @@ class TokenIndex:
 
         The segments are normalized, encoded and scanned as one text, joined by a character
         that no token holds and that glues to nothing (`_BREAK`), so no match spans two
-        segments: one pass per message instead of one per header and part."""
-        segments = list(segments)
-        if not self._lengths or not segments:
+        segments: one pass per message instead of one per header and part. A message of many
+        megabytes is scanned in batches of about `_BATCH` characters, so that what the scan
+        copies stays in proportion to a batch, not to the message."""
+        if not self._lengths:
             return []
+        hits: list[Hit] = []
+        seen: set[tuple[int, int, str]] = set()  # (slot, 0 student / 1 contact, location)
+        for batch in batches(segments, _BATCH, _OVERLAP):
+            hits += self._scan_batch(batch, seen)
+        return hits
+
+    def _scan_batch(self, segments: list[Segment], seen: set[tuple[int, int, str]]) -> list[Hit]:
         texts = _normalized_texts(segments)
         joined = _BREAK.join(texts)
         starts = [0, *itertools.accumulate(len(text) + 1 for text in texts)]
@@ -244,7 +252,6 @@ class TokenIndex:
         to_text = _PositionMap(parts, encoded_parts)
         owner_tables = ((0, self._students), (1, self._contacts))
         hits: list[Hit] = []
-        seen: set[tuple[int, int, str]] = set()  # (slot, 0 student / 1 contact, location)
         for start, end, slot in _leftmost_longest(matches):
             joined_start = to_text(start)
             number = bisect.bisect_right(starts, joined_start) - 1
@@ -267,6 +274,12 @@ class TokenIndex:
                     )
                 )
         return hits
+
+
+_BATCH = 1 << 20  # characters of segment text scanned in one pass
+# A longer text is scanned in overlapping windows at its location. The overlap is far longer
+# than any name, id or address, however the text spaces it out.
+_OVERLAP = 1 << 14
 
 
 # Between two segments' texts in one scan. Not a word character, not in any glue set, not

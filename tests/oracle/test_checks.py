@@ -50,6 +50,7 @@ def test_check_ids_and_severities_are_the_design_table() -> None:
         ("restricted-recipient", "critical"),
         ("unintended-recipient", "major"),
         ("unrendered-template", "major"),
+        ("unreadable-content", "major"),
         ("missing-notice", "minor"),
         ("duplicate-notice", "minor"),
         ("delivery-failure", "minor"),
