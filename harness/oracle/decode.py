@@ -32,6 +32,7 @@ from harness.oracle.charsets import decode_bytes, unsurrogate
 from harness.oracle.extractors import EXTRACTORS, OPAQUE_MAINTYPES, Extractor, as_words, extract
 from harness.oracle.headers import decode_header_value, header_segments
 from harness.oracle.html_text import html_segments
+from harness.oracle.link_tokens import LINK_TOKENS, link_token_text
 from harness.oracle.mime import parse_message
 from harness.oracle.segments import Segment
 from harness.oracle.views import URL_DECODED, data_url_segments, url_decoded
@@ -237,6 +238,9 @@ def read_message(raw: bytes) -> Reading:
         view = url_decoded(segment.text)
         if view is not None:
             result.append(Segment(segment.location + URL_DECODED, view))
+        tokens = link_token_text(segment.text)
+        if tokens is not None:
+            result.append(Segment(segment.location + LINK_TOKENS, tokens))
         if "data:" in segment.text:
             result.extend(data_url_segments(segment, budget))
     return Reading(result, budget.unread)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from harness.oracle import formats
 from harness.oracle.budget import Budget, Unread, size_text
 from harness.oracle.charsets import decode_bytes, sniff_text
+from harness.oracle.compressed import COMPRESSED_MAGIC, decompressed, is_tar, tar_members
 from harness.oracle.formats import SEPARATOR
 from harness.oracle.html_text import html_segments
 
@@ -92,6 +93,66 @@ def _zip(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str,
     return found
 
 
+def _nested(budget: Budget) -> bool:
+    """May one more archive level be opened? Noted when not."""
+    if budget.depth < budget.MAX_DEPTH:
+        return True
+    budget.cut = True
+    budget.skip("", f"an archive inside {budget.MAX_DEPTH} others: not opened")
+    return False
+
+
+def _compressed(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str, str]]:
+    """A gzip, bzip2 or xz file (a tar archive in it included): its content, read by what it
+    is."""
+    if not _nested(budget):
+        return []
+    content = decompressed(payload, budget)
+    if content is None:
+        return []
+    budget.depth += 1
+    around = budget.where
+    try:
+        if is_tar(content):
+            return [
+                (f" (decompressed){suffix}", text) for suffix, text in _tar_files(content, budget)
+            ]
+        budget.where = f"{around} (decompressed)"
+        found = extract("application/octet-stream", None, content, charset, budget)
+        return [(f" (decompressed){suffix}", text) for suffix, text in found]
+    finally:
+        budget.depth -= 1
+        budget.where = around
+
+
+def _tar(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str, str]]:
+    if not _nested(budget):
+        return []
+    budget.depth += 1
+    try:
+        return _tar_files(payload, budget)
+    finally:
+        budget.depth -= 1
+
+
+def _tar_files(payload: bytes, budget: Budget) -> list[tuple[str, str]]:
+    """Each file of a tar archive, read by its name's type (the archive's depth counted)."""
+    around = budget.where
+    members = tar_members(payload, budget)
+    found = [(" member names", SEPARATOR.join(as_words(name) for name, _ in members))]
+    try:
+        for name, content in members:
+            content_type = BY_EXTENSION.get(name.rsplit(".", 1)[-1].lower(), "")
+            budget.where = f"{around} > {name}"
+            found.extend(
+                (f" > {name}{suffix}", text)
+                for suffix, text in extract(content_type, name, content, None, budget)
+            )
+    finally:
+        budget.where = around
+    return found
+
+
 def _strings(payload: bytes, charset: str | None, budget: Budget) -> list[tuple[str, str]]:
     """Runs of printable text in a binary format we do not parse (Excel 97 .xls, Word 97
     .doc), single-byte and UTF-16LE, as the `strings` tool shows them."""
@@ -139,6 +200,14 @@ EXTRACTORS: dict[str, Extractor] = {
     "application/vnd.oasis.opendocument.text": _zip,
     "application/vnd.oasis.opendocument.spreadsheet": _zip,
     "application/vnd.oasis.opendocument.presentation": _zip,
+    "application/gzip": _compressed,
+    "application/x-gzip": _compressed,
+    "application/x-bzip2": _compressed,
+    "application/x-bzip": _compressed,
+    "application/x-xz": _compressed,
+    "application/x-compressed-tar": _compressed,
+    "application/x-tar": _tar,
+    "application/x-gtar": _tar,
     "application/vnd.ms-excel": _strings,
     "application/msword": _strings,
     "application/vnd.ms-powerpoint": _strings,
@@ -158,6 +227,12 @@ BY_EXTENSION: dict[str, str] = {
     "html": "text/html",
     "pdf": "application/pdf",
     "zip": "application/zip",
+    "gz": "application/gzip",
+    "tgz": "application/gzip",
+    "bz2": "application/x-bzip2",
+    "tbz2": "application/x-bzip2",
+    "xz": "application/x-xz",
+    "tar": "application/x-tar",
     "xlsx": _XLSX,
     "xlsm": _XLSX,
     "docx": _DOCX,
@@ -173,7 +248,11 @@ BY_EXTENSION: dict[str, str] = {
 # Never decoded: images are most of the bytes of real mail, and show no text to match.
 OPAQUE_MAINTYPES = frozenset({"image", "audio", "video", "font", "model"})
 _CACHED = frozenset({_pdf, _zip})
-_MAGIC: tuple[tuple[bytes, Extractor], ...] = ((b"%PDF-", _pdf), (formats.ZIP_MAGIC, _zip))
+_MAGIC: tuple[tuple[bytes, Extractor], ...] = (
+    (b"%PDF-", _pdf),
+    (formats.ZIP_MAGIC, _zip),
+    *((magic, _compressed) for magic, _ in COMPRESSED_MAGIC),
+)
 
 
 def _extractor_for(content_type: str, filename: str | None, data: bytes) -> Extractor | None:
@@ -186,6 +265,10 @@ def _extractor_for(content_type: str, filename: str | None, data: bytes) -> Extr
         for magic, extractor in _MAGIC:
             if head.startswith(magic):
                 return extractor
+        if is_tar(data):
+            return _tar
+    elif data.startswith(tuple(magic for magic, _ in COMPRESSED_MAGIC)):
+        return _compressed  # a .csv.gz sent as text/csv: no text starts with these bytes
     if content_type in EXTRACTORS:
         return EXTRACTORS[content_type]
     if filename and "." in filename:

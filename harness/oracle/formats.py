@@ -349,7 +349,8 @@ def csv_rows(text: str) -> str:
                 block.clear()
     except csv.Error:
         return ""
-    blocks.append("\n".join(block))
+    if block or not blocks:
+        blocks.append("\n".join(block))
     return "\n".join(blocks)
 
 

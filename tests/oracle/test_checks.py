@@ -48,6 +48,7 @@ def test_check_ids_and_severities_are_the_design_table() -> None:
         ("foreign-student-data", "critical"),
         ("exposed-recipients", "critical"),
         ("restricted-recipient", "critical"),
+        ("wrong-detail", "critical"),
         ("unintended-recipient", "major"),
         ("unrendered-template", "major"),
         ("unreadable-content", "major"),

@@ -10,7 +10,7 @@ import io
 from email.policy import compat32
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from harness.oracle import decode, formats, html_text, tokens
@@ -100,6 +100,7 @@ def rows_as_the_csv_module_reads_them(text: str) -> str:
 
 @settings(max_examples=300)
 @given(st.text(alphabet='ab,;\t|"\r\n \x00é', max_size=60), st.integers(0, 5000))
+@example(text="", repeat=4096)  # a last block left empty added a trailing newline
 def test_csv_rows_are_read_line_by_line_as_the_csv_module_reads_the_whole(
     text: str, repeat: int
 ) -> None:
