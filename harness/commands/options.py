@@ -53,7 +53,7 @@ def add_sink_options(parser: argparse.ArgumentParser) -> None:
         "--grace",
         type=float,
         default=None,
-        help="idle seconds after the last session closes (0.2; 0.02 per example of --examples)",
+        help="idle seconds after the last session closes (0.2; none for --examples)",
     )
     add_listen_safety_option(parser)
     add_fault_options(parser)
