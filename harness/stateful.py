@@ -24,9 +24,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from harness.adapters.base import Adapter
-from harness.pipeline_check import AdapterLike, as_adapter, check_pipeline
+from harness.pipeline_check import AdapterLike, PipelineFailure, as_adapter, check_pipeline
 from harness.roster.campaign import CAMPAIGN_KINDS, Campaign, build_campaign
 from harness.roster.model import Link, Roster, Student
+from harness.sink.server import CaptureSink
 
 __all__ = ["CampaignMachine", "all_students_campaign"]
 
@@ -59,6 +60,8 @@ class CampaignMachine(RuleBasedStateMachine):
     adapter: ClassVar[AdapterLike] = "reference"
     # Idle seconds the sink waits after the last session closes (see CaptureSink.wait_idle).
     grace: ClassVar[float] = 0.05
+    # The sink campaigns go to (None: the process's shared loopback sink).
+    sink: ClassVar[CaptureSink | None] = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -66,12 +69,14 @@ class CampaignMachine(RuleBasedStateMachine):
         self.roster = Roster((), (), ())
         self.campaigns = 0
         self.changes = 0
+        self.steps: list[str] = []  # what happened so far, in words (a failure's reproduction)
 
     @initialize(students=st.integers(1, MAX_STUDENTS), seed=st.integers(0, SEEDS - 1))
     def generate(self, students: int, seed: int) -> None:
         from harness.roster.generate import generate_roster
 
         self.roster = generate_roster(students, seed)
+        self.steps.append(f"generate a roster of {students} students (seed {seed})")
 
     # -- campaigns ------------------------------------------------------------------------
 
@@ -79,9 +84,28 @@ class CampaignMachine(RuleBasedStateMachine):
     def send_campaign(self, kind: str) -> None:
         self.campaigns += 1
         campaign = all_students_campaign(self.roster, kind, self.campaigns)
+        self.steps.append(f"send the {kind} campaign about every student")
+        self.before_campaign()
         # A fresh pipeline would pass `mailharness run` on this roster: the steps Hypothesis
         # prints are the reproduction, so no run command is offered.
-        check_pipeline(self.pipeline, self.roster, campaign, grace=self.grace, reproducible=False)
+        try:
+            check_pipeline(
+                self.pipeline,
+                self.roster,
+                campaign,
+                sink=type(self).sink,
+                grace=self.grace,
+                reproducible=False,
+            )
+        except PipelineFailure as failure:
+            self.failed(failure, campaign)
+            raise
+
+    def before_campaign(self) -> None:
+        """Called before each campaign is sent; a subclass may end the run here (a budget)."""
+
+    def failed(self, failure: PipelineFailure, campaign: Campaign) -> None:
+        """Called with each failing campaign before it propagates (a subclass keeps it)."""
 
     # -- roster changes ---------------------------------------------------------------------
 
@@ -96,6 +120,7 @@ class CampaignMachine(RuleBasedStateMachine):
         contacts = [c for c in self.roster.contacts if c.address]
         contact = contacts[which % len(contacts)]
         self.changes += 1
+        self.steps.append(f"change the address of {contact.id}")
         local = contact.id.lower().replace(" ", "")
         moved = dataclasses.replace(contact, email=f"{local}.{self.changes}@{CHANGED_DOMAIN}")
         self._replace(
@@ -109,6 +134,7 @@ class CampaignMachine(RuleBasedStateMachine):
         links = [link for link in self.roster.links if not link.contact_restricted]
         target = links[which % len(links)]
         restricted = dataclasses.replace(target, contact_restricted=True)
+        self.steps.append(f"restrict {target.contact_id} for {target.student_id}")
         self._replace(links=tuple(restricted if x == target else x for x in self.roster.links))
 
     @precondition(lambda self: bool(self.roster.students))
@@ -119,6 +145,7 @@ class CampaignMachine(RuleBasedStateMachine):
         schools = sorted({s.school for s in self.roster.students} | set(TRANSFER_SCHOOLS))
         new_school = next(s for s in schools if s != student.school)
         moved: Student = dataclasses.replace(student, school=new_school)
+        self.steps.append(f"move {student.id} to {new_school}")
         self._replace(
             students=tuple(moved if s.id == student.id else s for s in self.roster.students)
         )
@@ -129,6 +156,7 @@ class CampaignMachine(RuleBasedStateMachine):
         """A contact is no longer linked to a student (the contact stays on the roster)."""
         links = self._mailable_links() or list(self.roster.links)
         target = links[which % len(links)]
+        self.steps.append(f"unlink {target.contact_id} from {target.student_id}")
         self._replace(links=tuple(x for x in self.roster.links if x != target))
 
     def _replace(self, **changes: object) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from harness.cli import main
-from harness.oracle.decode import Segment
+from harness.oracle.decode import Reading
 
 SENDERS = Path(__file__).parent / "senders"
 
@@ -150,13 +150,13 @@ def test_each_message_is_decoded_once(tmp_path: Path, monkeypatch: pytest.Monkey
     from harness.oracle import findings
 
     decoded: list[bytes] = []
-    real = findings.visible_segments
+    real = findings.read_message
 
-    def counting(raw: bytes) -> list[Segment]:
+    def counting(raw: bytes) -> Reading:
         decoded.append(raw)
         return real(raw)
 
-    monkeypatch.setattr(findings, "visible_segments", counting)
+    monkeypatch.setattr(findings, "read_message", counting)
     code, report = diff(tmp_path, "--candidate", "mutant:to-all", "--students", "20", "--seed", "1")
     assert code == 1
     [example] = report["examples"]

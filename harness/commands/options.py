@@ -60,7 +60,7 @@ def add_sink_options(parser: argparse.ArgumentParser, *, examples: bool = False)
         type=float,
         default=None,
         help=f"idle seconds after the last session closes (default {DEFAULT_GRACE:g}"
-        + ("; 0.02 per example of --examples)" if examples else ")"),
+        + ("; none for --examples)" if examples else ")"),
     )
     add_listen_safety_option(parser)
     add_fault_options(parser)

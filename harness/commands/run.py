@@ -38,6 +38,21 @@ def register(verbs: Verbs) -> None:
         type=positive_int,
         help="search N rosters drawn by Hypothesis and shrink what fails (--seed: the search's)",
     )
+    parser.add_argument(
+        "--stateful",
+        type=positive_int,
+        metavar="N",
+        help="run N sequences of campaigns while the roster changes (one adapter each) and "
+        "shrink what fails (--seed: the search's)",
+    )
+    parser.add_argument(
+        "--shrink-budget",
+        type=int,
+        default=None,
+        metavar="RUNS",
+        help="adapter runs each failure's shrinking may spend (--examples: 600 per check; "
+        "--stateful: 300 campaigns)",
+    )
     parser.add_argument("--report-dir", type=Path, default=Path("reports/run"))
     parser.add_argument(
         "--quiet", action="store_true", help="no progress display (it shows only on a terminal)"
@@ -74,11 +89,18 @@ def execute(args: argparse.Namespace) -> int:
     from harness.report.terminal import summary_lines
     from harness.roster.reserved import require_reserved
 
-    if args.examples is not None:
+    if args.examples is not None or args.stateful is not None:
+        search = "--examples" if args.examples is not None else "--stateful"
+        if args.examples is not None and args.stateful is not None:
+            raise UsageError("--examples and --stateful are two searches: choose one")
+        if args.roster is not None or args.campaign is not None:
+            raise UsageError(f"{search} draws the rosters and campaigns: drop --roster/--campaign")
+        if args.stateful is not None:
+            from harness.commands.stateful_run import execute_stateful
+
+            return execute_stateful(args)
         from harness.commands.examples import execute_examples
 
-        if args.roster is not None or args.campaign is not None:
-            raise UsageError("--examples draws the rosters and campaigns: drop --roster/--campaign")
         return execute_examples(args)
     progress = progress_display(quiet=args.quiet or args.json)
     with PeakMemory() as memory:

@@ -100,7 +100,12 @@ class FaultPlan:
             total = sum(rule.rate for rule in self.rules if rule.stage == stage)
             if total > 1.0 + 1e-9:
                 raise FaultError(f"faults at {stage}: rates sum to {total:g}, more than 1")
-        self._rngs = {stage: random.Random(f"{seed}:{stage}") for stage in STAGES}
+        self.restart()
+
+    def restart(self) -> None:
+        """Draw again from the start: a cleared sink faults a run as a fresh sink would, so a
+        search's example meets the same faults whatever examples ran before it."""
+        self._rngs = {stage: random.Random(f"{self.seed}:{stage}") for stage in STAGES}
 
     @classmethod
     def parse(cls, texts: Iterable[str], seed: int = 0) -> FaultPlan:

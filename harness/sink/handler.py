@@ -333,6 +333,8 @@ class CaptureHandler:
             self._refusals.clear()
             self._seq = self._refusal_seq = self._count = self._copies = 0
             self._connections_seen = 0
+            if self._faults is not None:
+                self._faults.restart()
             self._touch()
 
     def wait_for_message(self, timeout: float) -> bool:
