@@ -32,6 +32,7 @@ from aiosmtpd.smtp import SMTP
 
 from harness.errors import SinkError
 from harness.sink.capture import CapturedMessage, MessageSource, Refusal
+from harness.sink.capture_log import MemoryLog, StoreLog
 from harness.sink.faults import FaultPlan
 from harness.sink.handler import CaptureHandler, Listener
 from harness.sink.protocol import SinkProtocol
@@ -226,7 +227,8 @@ class CaptureSink:
         self._host = host
         self._port = port
         self.protocol = protocol or SinkProtocol()
-        self._handler = CaptureHandler(store, faults, listener)
+        log = StoreLog(store) if store is not None else MemoryLog()
+        self._handler = CaptureHandler(log, faults, listener)
         self.store = store
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
