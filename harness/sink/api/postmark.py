@@ -189,7 +189,9 @@ class Postmark:
     def _render(
         self, item: Mapping[str, Any], evidence: dict[str, Any]
     ) -> tuple[str | None, str | None, str | None]:
-        key = item.get("TemplateId", item.get("TemplateAlias"))
+        key = item.get("TemplateId")
+        if key is None:  # SDKs send both, one of them null
+            key = item.get("TemplateAlias")
         if key is None:
             raise _Invalid(1101, "The 'TemplateId' or 'TemplateAlias' is required.")
         model = item.get("TemplateModel", {})
