@@ -35,7 +35,8 @@ class Plan:
         """Build every table judging looks up, now rather than on the first message (at
         600,000 students that takes seconds; forked judges then share one copy)."""
         roster = self.roster
-        for table in (
+        # Reading a cached property builds it and keeps it on the instance.
+        _ = (
             roster.student_by_id,
             roster.contact_by_id,
             roster.links_by_student,
@@ -45,8 +46,7 @@ class Plan:
             self.recipients,
             self._restricted,
             self.authorized,
-        ):
-            assert table is not None
+        )
         return self
 
     def restricted_addresses(self, student_id: str) -> frozenset[str]:

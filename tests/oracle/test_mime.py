@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from harness.adapters.mutants import MUTANTS
+from harness.adapters.recipients import Mailing
 from harness.adapters.reference import reference_transactions
 from harness.oracle import mime
 from harness.oracle.mime import parse_message
-from harness.oracle.plan import Plan
 from harness.roster.campaign import CAMPAIGN_KINDS, Attachment, build_campaign
 from harness.roster.generate import generate_roster
 
@@ -88,16 +88,18 @@ def wire_forms(message: EmailMessage | bytes) -> list[bytes]:
     return [out.getvalue(), message.as_bytes()]
 
 
-def sender_plans() -> list[Plan]:
+def sender_mailings() -> list[Mailing]:
     roster = generate_roster(40, seed=3)
-    plans = [Plan(roster, build_campaign(roster.students, kind)) for kind in sorted(CAMPAIGN_KINDS)]
+    mailings = [
+        Mailing(roster, build_campaign(roster.students, kind)) for kind in sorted(CAMPAIGN_KINDS)
+    ]
     with_attachment = dataclasses.replace(
-        plans[0].campaign,
+        mailings[0].campaign,
         attachment=Attachment(
             "roster.csv", "text/csv", "id,name\n{student_id},{student_first_name}\n"
         ),
     )
-    return [*plans, Plan(roster, with_attachment)]
+    return [*mailings, Mailing(roster, with_attachment)]
 
 
 SENDERS = ["reference", *sorted(MUTANTS)]
@@ -106,11 +108,11 @@ SENDERS = ["reference", *sorted(MUTANTS)]
 @pytest.mark.parametrize("sender", SENDERS)
 def test_every_senders_notices_parse_as_the_stdlib_parses_them(sender: str) -> None:
     compared = 0
-    for plan in sender_plans():
+    for mailing in sender_mailings():
         if sender == "reference":
-            outgoing = list(reference_transactions(plan))
+            outgoing = list(reference_transactions(mailing))
         else:
-            outgoing = MUTANTS[sender]().outgoing(plan)
+            outgoing = MUTANTS[sender]().outgoing(mailing)
         for item in outgoing:
             for raw in wire_forms(item.message):
                 assert_same_tree(raw)
