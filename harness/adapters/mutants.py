@@ -121,6 +121,37 @@ class JoinShift(Mutant):
         return outgoing
 
 
+class DetailShift(Mutant):
+    """LAUSD, the sensitive column alone: the details are sorted by student id, the notices by
+    surname, and joined by position. Every notice names its own student, with another's
+    result."""
+
+    name, catches = "detail-shift", "wrong-detail"
+
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        roster, campaign = mailing.roster, mailing.campaign
+        by_id = sorted(campaign.selected)
+        by_name = sorted(
+            campaign.selected,
+            key=lambda s: (roster.student_by_id[s].last_name, roster.student_by_id[s].first_name),
+        )
+        shifted = dataclasses.replace(
+            campaign,
+            details={
+                owner: campaign.details.get(source, "")
+                for owner, source in zip(by_name, by_id, strict=True)
+            },
+        )
+        outgoing = []
+        for student_id in campaign.selected:
+            student = roster.student_by_id[student_id]
+            for address in mailing.addresses(student_id):
+                contact = greeted_contact(roster, student_id, address)
+                message = compose_notice(shifted, student, contact)
+                outgoing.append(Outgoing(campaign.sender, (contact.email or address,), message))
+        return outgoing
+
+
 class IgnoresRestricted(Mutant):
     """Chooses every mail-receiving contact, ignoring custody and no-contact orders."""
 
@@ -365,6 +396,7 @@ MUTANTS: dict[str, type[Mutant]] = {
     for m in (
         ToAll,
         JoinShift,
+        DetailShift,
         IgnoresRestricted,
         BccHeader,
         Duplicate,

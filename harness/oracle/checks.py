@@ -12,9 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.oracle.decode import visible_segments
+from harness.oracle.budget import Unread
+from harness.oracle.decode import read_message
+from harness.oracle.detail import DetailHit, DetailIndex
 from harness.oracle.headers import copy_headers
 from harness.oracle.plan import Plan
+from harness.oracle.segments import Segment
 from harness.oracle.template_check import TemplateHit, find_unrendered
 from harness.oracle.tokens import Hit, TokenIndex
 from harness.roster.model import normalize_address
@@ -45,6 +48,12 @@ CHECKS: tuple[CheckSpec, ...] = (
         "a copy about a student reaches a contact restricted for that student",
     ),
     CheckSpec(
+        "wrong-detail",
+        "critical",
+        "a copy about a student shows another student's detail (a result, absences) instead "
+        "of its own",
+    ),
+    CheckSpec(
         "unintended-recipient",
         "major",
         "a copy reaches an address that is no recipient, or concerns a linked student it must not",
@@ -53,6 +62,12 @@ CHECKS: tuple[CheckSpec, ...] = (
         "unrendered-template",
         "major",
         "a copy still shows template syntax around a field name ({student_first_name})",
+    ),
+    CheckSpec(
+        "unreadable-content",
+        "major",
+        "a copy holds content the oracle could not read (over a size budget, nested too deep, "
+        "broken or in a format it does not decode): it may hide anything",
     ),
     CheckSpec("missing-notice", "minor", "a recipient got no copy about a student it must hear of"),
     CheckSpec("duplicate-notice", "minor", "a recipient got more than one copy about a student"),
@@ -109,19 +124,32 @@ class CopyFindings:
     ambiguous_students: list[Hit] = field(default_factory=list)
     contacts: list[Hit] = field(default_factory=list)
     templates: list[TemplateHit] = field(default_factory=list)
+    details: list[DetailHit] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)  # what the oracle could not read
 
 
-def find_subjects(index: TokenIndex, raw: bytes) -> CopyFindings:
+def find_subjects(
+    index: TokenIndex, raw: bytes, details: DetailIndex | None = None
+) -> CopyFindings:
     findings = CopyFindings()
-    segments = visible_segments(raw)
+    reading = read_message(raw)
+    segments = reading.segments
+    findings.unread = reading.unread
     findings.templates = find_unrendered(segments)
-    for hit in index.scan(segments):
+    found: dict[tuple[str, str], DetailHit] = {}  # batches overlap: one hit per place
+
+    def scan_details(batch: list[Segment], texts: list[str]) -> None:
+        for hit in details.scan(batch, texts) if details else ():
+            found.setdefault((hit.component, hit.location), hit)
+
+    for hit in index.scan(segments, scan_details if details else None):
         if hit.kind == "contact":
             findings.contacts.append(hit)
         elif len(hit.subject_ids) == 1:
             findings.students.setdefault(next(iter(hit.subject_ids)), []).append(hit)
         else:
             findings.ambiguous_students.append(hit)
+    findings.details = list(found.values())
     return findings
 
 
@@ -145,7 +173,7 @@ class Judge:
         self.refused_recipients: dict[str, str] = {}  # refused at RCPT: content never sent
 
     def judge_message(self, message: CapturedMessage) -> None:
-        findings = find_subjects(self.index, message.raw)
+        findings = find_subjects(self.index, message.raw, self.plan.details)
         self.messages += 1
         found_before = len(self.violations)
         for copy in message.copies():
@@ -185,6 +213,9 @@ class Judge:
             # No student data to blame: the address simply receives nothing in this campaign.
             self._add("unintended-recipient", r, [], [], message_seq=copy.message.seq)
 
+        if findings.details:
+            self._check_details(copy, concerned, authorized, findings.details)
+
         allowed_contacts = plan.allowed_contacts(r)
         exposed = [hit for hit in findings.contacts if not hit.subject_ids & allowed_contacts]
         if exposed:
@@ -212,6 +243,50 @@ class Judge:
                     "unrendered-template",
                     r,
                     tuple(sorted(concerned)),
+                    evidence,
+                    message_seq=copy.message.seq,
+                )
+            )
+
+        if findings.unread:
+            evidence = tuple(Evidence(u.location, u.reason) for u in findings.unread)
+            self.violations.append(
+                Violation(
+                    "unreadable-content",
+                    r,
+                    tuple(sorted(concerned)),
+                    evidence,
+                    message_seq=copy.message.seq,
+                )
+            )
+
+    def _check_details(
+        self,
+        copy: Copy,
+        concerned: dict[str, list[Hit]],
+        authorized: frozenset[str],
+        hits: list[DetailHit],
+    ) -> None:
+        """A copy is about the students it names; one that names none, about the students
+        its recipient must hear of."""
+        details = self.plan.details
+        about = [s for s in sorted(concerned) if details.has_detail(s)]
+        about = about or sorted(s for s in authorized if details.has_detail(s))
+        students, foreign = details.wrong(about, hits)
+        if students:
+            evidence = tuple(
+                Evidence(
+                    hit.location,
+                    hit.context,
+                    (hit.context_start, hit.context_start + len(hit.component)),
+                )
+                for hit in foreign
+            )
+            self.violations.append(
+                Violation(
+                    "wrong-detail",
+                    copy.recipient,
+                    tuple(students),
                     evidence,
                     message_seq=copy.message.seq,
                 )

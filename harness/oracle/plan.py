@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from harness.oracle.detail import DetailIndex
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
 
@@ -46,8 +47,14 @@ class Plan:
             self.recipients,
             self._restricted,
             self.authorized,
+            self.details,
         )
         return self
+
+    @cached_property
+    def details(self) -> DetailIndex:
+        """Each selected student's own detail, as the components `wrong-detail` compares."""
+        return DetailIndex(self.campaign.details, self.campaign.templates().values())
 
     def restricted_addresses(self, student_id: str) -> frozenset[str]:
         return self._restricted.get(student_id, frozenset())
