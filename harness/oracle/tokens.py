@@ -1,10 +1,13 @@
 """Which students and contacts a copy names: one Aho-Corasick automaton over the roster.
 
 `TokenIndex.build(roster)` normalizes every identifying token (student id and full name in
-its usual orders, contact email and full name) into one automaton; `scan(segments)` walks
-each segment's normalized text once, so the cost follows the length of the text, not the size
-of the roster. A token shared by several subjects (two students named Ann Lee, two contacts
-on one mailbox) gives one Hit naming them all: ambiguity is for the checks to resolve.
+its usual orders, contact email and full name) into one automaton over word codes, not
+characters (names share words more than prefixes). `scan(segments)` joins a message's
+normalized segments and walks the automaton once per batch of about `_BATCH` characters
+(long texts in overlapping windows), so the cost follows the length of the text, not the
+size of the roster. Matches count only as whole tokens (`_bounded`), read leftmost-longest.
+A token shared by several subjects (two students named Ann Lee, two contacts on one
+mailbox) gives one Hit naming them all: ambiguity is for the checks to resolve.
 """
 
 from __future__ import annotations
