@@ -30,7 +30,8 @@ class SmtpTarget:
         raise LookupError(f"the sink serves no {provider} front door")
 
     def api_env(self) -> dict[str, str]:
-        """MAILHARNESS_SENDGRID_URL and its siblings, one per front door the sink serves."""
+        """One variable per front door the sink serves: MAILHARNESS_SENDGRID_URL,
+        MAILHARNESS_POSTMARK_URL."""
         return {api_env_name(name): url for name, url in self.api}
 
 
