@@ -41,6 +41,7 @@ def sink_target(sink: CaptureSink) -> SmtpTarget:
         password=credentials.password if credentials else None,
         tls="starttls" if tls else "none",
         cafile=str(tls.cert_file) if tls else None,
+        api=tuple(sorted(sink.api_urls.items())),
     )
 
 

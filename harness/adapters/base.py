@@ -19,6 +19,28 @@ class SmtpTarget:
     password: str | None = None
     tls: str = "none"  # "none" | "starttls"
     cafile: str | None = None  # PEM file to verify the sink's certificate (self-signed)
+    # The sink's email-API front doors: (provider, base URL), e.g. ("sendgrid", "http://...").
+    api: tuple[tuple[str, str], ...] = ()
+
+    def api_url(self, provider: str) -> str:
+        """The base URL of the sink's `provider` front door ("sendgrid", "postmark")."""
+        for name, url in self.api:
+            if name == provider:
+                return url
+        raise LookupError(f"the sink serves no {provider} front door")
+
+    def api_env(self) -> dict[str, str]:
+        """One variable per front door the sink serves: MAILHARNESS_SENDGRID_URL,
+        MAILHARNESS_POSTMARK_URL."""
+        return {api_env_name(name): url for name, url in self.api}
+
+
+def api_env_name(provider: str) -> str:
+    return f"MAILHARNESS_{provider.upper()}_URL"
+
+
+# Every front door the sink can serve (its variables are dropped from what a child inherits).
+API_PROVIDERS = ("sendgrid", "postmark")
 
 
 @dataclass

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from harness.adapters.base import AdapterOutcome, SmtpTarget
+from harness.adapters.base import API_PROVIDERS, AdapterOutcome, SmtpTarget, api_env_name
 from harness.adapters.contract_input import write_input_dir
 from harness.adapters.process_tree import ProcessTree
 from harness.errors import AdapterError
@@ -38,6 +38,7 @@ CONTRACT_ENV = frozenset(
         "MAILHARNESS_SMTP_TLS",
         "MAILHARNESS_SMTP_CAFILE",
         "MAILHARNESS_INPUT_DIR",
+        *(api_env_name(provider) for provider in API_PROVIDERS),
     }
 )
 OUTPUT_LIMIT = 64 * 1024  # keep at most the last 64 KiB of stdout and of stderr
@@ -129,6 +130,7 @@ def command_env(smtp: SmtpTarget, input_dir: Path) -> dict[str, str]:
     env["MAILHARNESS_SMTP_HOST"] = smtp.host
     env["MAILHARNESS_SMTP_PORT"] = str(smtp.port)
     env["MAILHARNESS_INPUT_DIR"] = str(input_dir)
+    env.update(smtp.api_env())
     if smtp.user is not None:
         env["MAILHARNESS_SMTP_USER"] = smtp.user
     if smtp.password is not None:

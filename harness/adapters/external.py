@@ -21,6 +21,7 @@ class ExternalAdapter:
 
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
         notes = [f"a pipeline configured by hand sends to {smtp.host}:{smtp.port}"]
+        notes += [f"or through the {name} API at {url}" for name, url in smtp.api]
         if self.input_dir is not None:
             from harness.adapters.contract_input import write_input_dir
 

@@ -71,4 +71,6 @@ def smtp_document(smtp: SmtpTarget) -> dict[str, Any]:
     if smtp.user is not None:
         document["user"] = smtp.user
         document["password"] = smtp.password
+    if smtp.api:
+        document["api"] = dict(smtp.api)  # provider -> the base URL of its front door
     return document

@@ -63,13 +63,15 @@ def _reference() -> Adapter:
 
 def _mutant(spec: str, name: str) -> Adapter:
     try:
+        from harness.adapters.api_mutants import API_MUTANTS
         from harness.adapters.mutants import MUTANTS
     except ImportError as exc:
         raise AdapterError(f"adapter spec {spec!r}: cannot load the mutants: {exc}") from exc
+    factories = {**MUTANTS, **API_MUTANTS}
     try:
-        factory = MUTANTS[name]
+        factory = factories[name]
     except KeyError:
-        known = ", ".join(sorted(MUTANTS)) or "(none)"
+        known = ", ".join(sorted(factories)) or "(none)"
         raise AdapterError(
             f"adapter spec {spec!r}: unknown mutant {name!r}; known mutants: {known}"
         ) from None

@@ -103,6 +103,8 @@ def record(
                 flush=True,
             )
             print(f"protocol: {sink.protocol.describe()}", flush=True)
+            for name, url in sorted(sink.api_urls.items()):
+                print(f"{name} API at {url}", flush=True)
             while not stop.wait(0.5):
                 pass
             print("stopping", flush=True)
@@ -118,7 +120,9 @@ def record(
 
 
 def print_arrival(record: CapturedMessage | Refusal) -> None:
-    if isinstance(record, Refusal):
+    if isinstance(record, Refusal) and record.front_door != "smtp":
+        line = f"refused {record.front_door} call {record.call}: {record.reply[:200]}"
+    elif isinstance(record, Refusal):
         rcpts = ", ".join(record.rcpt_tos) or "-"
         line = (
             f"refused {record.stage:<4} from {record.mail_from or '-'} to {rcpts}: {record.reply}"
@@ -127,6 +131,7 @@ def print_arrival(record: CapturedMessage | Refusal) -> None:
         line = (
             f"{record.seq:>6}  from {record.mail_from or '<>'}  rcpt {len(record.rcpt_tos)}  "
             f"subject {subject_of(record.raw)!r}"
+            + (f"  via {record.front_door} {record.call}" if record.front_door != "smtp" else "")
         )
     # Whoever watched our output may have gone away; the sink keeps recording.
     with contextlib.suppress(OSError):

@@ -20,6 +20,9 @@ class CapturedMessage:
     received_at: float  # time.time() at acceptance
     tls: bool = False  # the session had done STARTTLS
     auth_user: str | None = None  # the login of an authenticated session
+    front_door: str = "smtp"  # how it came in: "smtp", or the API provider ("sendgrid", ...)
+    call: str = ""  # the API call that produced it (one call may deliver many messages)
+    evidence: str = ""  # for an API message: the part of the request it was built from (JSON)
 
     def copies(self) -> list[Copy]:
         """One copy per envelope recipient: each is judged on what that recipient sees."""
@@ -36,8 +39,9 @@ class Copy:
 class Refusal:
     """A command the sink answered with an injected fault instead of accepting it.
 
-    `stage` is "mail", "rcpt" or "data"; `reply` the reply sent ("451 4.3.0 ...") or "drop"
-    when the connection was closed without one. `rcpt_tos` holds the refused recipient at the
+    `stage` is "mail", "rcpt" or "data" (or "request" for an API call); `reply` the reply sent
+    ("451 4.3.0 ...", an API's status and body) or "drop" when the connection was closed
+    without one. `rcpt_tos` holds the refused recipient at the
     rcpt stage and the whole envelope at the data stage; `raw` the refused DATA (else b"").
     """
 
@@ -50,6 +54,8 @@ class Refusal:
     peer: str
     session: int
     at: float
+    front_door: str = "smtp"
+    call: str = ""  # the refused API call
 
     @property
     def permanent(self) -> bool:

@@ -1,17 +1,11 @@
 """The aiosmtpd handler of the capturing sink: accept everything, record it, relay nothing.
 
-`CaptureHandler` owns the sink's whole state (messages, counters, last activity) behind one
-lock, because aiosmtpd calls it from the sink's loop thread while tests and the runner read it
-from theirs. A message is stored before `handle_DATA` returns, so before the client sees
-`250 OK`: once `sendmail()` has returned, the message is in `messages()`. With a
-`CaptureStore`, "stored" means committed to its database; without one, appended to an
-in-memory list.
-
-Group commit in the loop. The sessions' messages are committed by the loop thread itself: the
-first message of a loop iteration schedules one commit for the next, and every message that
-arrives meanwhile joins it, so one transaction holds as many sessions' messages as were ready
-at once. A WAL commit without fsync costs tens of microseconds; handing each message to a
-writer thread and its result back cost more than that in thread switches and wake-ups.
+`CaptureHandler` is aiosmtpd's hooks plus the sink's session bookkeeping (counters, open
+sessions, last activity) behind one lock, because aiosmtpd calls it from the sink's loop
+thread while tests and the runner read it from theirs. What is accepted or refused goes to a
+`CaptureLog` (`capture_log.py`: a list in memory, or the SQLite store) through
+`record_message` and `record_refusal`, the one recording path every front door of the sink
+uses. A message is recorded before `handle_DATA` returns, so before the client sees `250 OK`.
 
 With a `FaultPlan`, MAIL, RCPT and DATA may be answered with an injected fault instead; every
 refusal is recorded (as a `Refusal`) before its reply goes out.
@@ -23,12 +17,12 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import Any
 
-from harness.sink.capture import CapturedMessage, ListSource, MessageSource, Refusal
+from harness.sink.capture import CapturedMessage, MessageSource, Refusal
+from harness.sink.capture_log import CaptureLog, MemoryLog
 from harness.sink.faults import FaultPlan, FaultRule
-from harness.sink.store import CaptureStore, StoreError
+from harness.sink.store import StoreError
 
 # Called in the sink's loop thread for every message stored and every refusal recorded.
 Listener = Callable[[CapturedMessage | Refusal], None]
@@ -56,61 +50,29 @@ def session_facts(session: Any) -> tuple[bool, str | None]:
     return tls, user
 
 
-class GroupCommitter:
-    """Commits, in the event loop's thread, every record queued during one loop iteration in one
-    transaction; each `commit` returns once the transaction holding its record is done."""
-
-    def __init__(self, store: CaptureStore) -> None:
-        self._store = store
-        self._pending: list[
-            tuple[CapturedMessage | Refusal, asyncio.Future[CapturedMessage | Refusal]]
-        ] = []
-
-    async def commit(self, record: CapturedMessage | Refusal) -> CapturedMessage | Refusal:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[CapturedMessage | Refusal] = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._flush)
-        self._pending.append((record, future))
-        return await future
-
-    def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        try:
-            stored = self._store.write_group([record for record, _ in batch])
-        except StoreError as err:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(err)
-            return
-        for (_, future), record in zip(batch, stored, strict=True):
-            if not future.done():  # a session dropped meanwhile: committed all the same
-                future.set_result(record)
-
-
 class CaptureHandler:
     """aiosmtpd handler hooks (duck-typed) plus the session bookkeeping of the sink."""
 
     def __init__(
         self,
-        store: CaptureStore | None = None,
+        log: CaptureLog | None = None,
         faults: FaultPlan | None = None,
         listener: Listener | None = None,
     ) -> None:
         self._cond = threading.Condition(threading.Lock())
-        self._store = store
-        self._committer = GroupCommitter(store) if store is not None else None
+        self.log: CaptureLog = log if log is not None else MemoryLog()
         self._faults = faults if faults else None
         self._listener = listener
-        self._messages: list[CapturedMessage] = []  # without a store
-        self._refusals: list[Refusal] = []  # without a store
-        self._seq = 0
-        self._refusal_seq = 0
         self._count = 0
         self._copies = 0  # messages x envelope recipients
         self._connections_seen = 0
         self._open_sessions = 0
         self._last_activity = time.monotonic()
+
+    @property
+    def faults(self) -> FaultPlan | None:
+        """The sink's fault plan (the API front doors draw at its "api" stage)."""
+        return self._faults
 
     # -- session bookkeeping, called by the SMTP protocol in the loop thread ----------------
 
@@ -196,10 +158,12 @@ class CaptureHandler:
             auth_user=auth_user,
         )
         try:
-            await self._record_message(pending)
+            await self.record_message(pending)
         except StoreError as err:
             # Not stored, so not accepted: a temporary failure the client will retry.
-            return f"451 4.3.0 mailharness could not store the message: {err}"
+            reply = f"451 4.3.0 mailharness could not store the message: {err}"
+            await self.record_unstored(pending, "data", reply)
+            return reply
         if fault is not None:
             await asyncio.sleep(fault.delay)  # stored already: only the 250 is late
         return "250 OK"
@@ -235,17 +199,7 @@ class CaptureHandler:
             session=getattr(server, "session_number", 0),
             at=time.time(),
         )
-        if self._committer is not None:
-            stored = await self._committer.commit(pending)
-            assert isinstance(stored, Refusal)
-        else:
-            with self._cond:
-                self._refusal_seq += 1
-                stored = replace(pending, seq=self._refusal_seq)
-                self._refusals.append(stored)
-        with self._cond:
-            self._touch()
-        self._notify(stored)
+        await self.record_refusal(pending)
         transport = getattr(server, "transport", None)
         if fault.action == "drop" and transport is not None:
             transport.abort()  # before aiosmtpd writes the reply, so none goes out
@@ -254,24 +208,47 @@ class CaptureHandler:
             asyncio.get_running_loop().call_soon(transport.close)
         return pending.reply if fault.action == "reply" else "421 4.4.2 connection dropped"
 
-    async def _record_message(self, pending: CapturedMessage) -> CapturedMessage:
-        if self._committer is not None:
-            stored = await self._committer.commit(pending)
-            assert isinstance(stored, CapturedMessage)
-            with self._cond:
-                self._count += 1
-                self._copies += len(stored.rcpt_tos)
-                self._touch()
-        else:
-            with self._cond:
-                self._seq += 1
-                self._count += 1
-                self._copies += len(pending.rcpt_tos)
-                stored = replace(pending, seq=self._seq)
-                self._messages.append(stored)
-                self._touch()
+    async def record_message(self, pending: CapturedMessage) -> CapturedMessage:
+        """Record an accepted message (its seq is ignored) and return it with its seq; raise
+        `StoreError` if it could not be recorded. Every front door of the sink calls this."""
+        stored = await self.log.commit(pending)
+        assert isinstance(stored, CapturedMessage)
+        with self._cond:
+            self._count += 1
+            self._copies += len(stored.rcpt_tos)
+            self._touch()
         self._notify(stored)
         return stored
+
+    async def record_refusal(self, pending: Refusal) -> Refusal:
+        """Record a refusal before its reply goes out; raise `StoreError` if it could not be."""
+        stored = await self.log.commit(pending)
+        assert isinstance(stored, Refusal)
+        with self._cond:
+            self._touch()
+        self._notify(stored)
+        return stored
+
+    async def record_unstored(self, message: CapturedMessage, stage: str, reply: str) -> None:
+        """Record the refusal of a message the log could not take; should that fail as well,
+        the listener still hears of it (the sink prints it)."""
+        refusal = Refusal(
+            seq=0,
+            stage=stage,
+            reply=reply,
+            mail_from=message.mail_from,
+            rcpt_tos=message.rcpt_tos,
+            raw=message.raw,
+            peer=message.peer,
+            session=message.session,
+            at=time.time(),
+            front_door=message.front_door,
+            call=message.call,
+        )
+        try:
+            await self.record_refusal(refusal)
+        except StoreError:
+            self._notify(refusal)
 
     def _notify(self, record: CapturedMessage | Refusal) -> None:
         if self._listener is not None:
@@ -284,24 +261,14 @@ class CaptureHandler:
 
     def iter_messages(self) -> Iterator[CapturedMessage]:
         """Every message in arrival order; streamed from the store when there is one."""
-        if self._store is not None:
-            return self._store.iter_messages()
-        with self._cond:
-            return iter(list(self._messages))
+        return self.log.iter_messages()
 
     def message_source(self) -> MessageSource:
         """Every message so far, as spans forked judges read for themselves."""
-        if self._store is not None:
-            reader = self._store.reader()
-            if reader is not None:
-                return reader
-        return ListSource(self.messages())
+        return self.log.message_source()
 
     def refusals(self) -> list[Refusal]:
-        if self._store is not None:
-            return self._store.refusals()
-        with self._cond:
-            return list(self._refusals)
+        return self.log.refusals()
 
     @property
     def message_count(self) -> int:
@@ -326,12 +293,9 @@ class CaptureHandler:
 
     def clear(self) -> None:
         """Forget every message and restart seq and the session count (open sessions stay)."""
-        if self._store is not None:
-            self._store.clear()
+        self.log.clear()
         with self._cond:
-            self._messages.clear()
-            self._refusals.clear()
-            self._seq = self._refusal_seq = self._count = self._copies = 0
+            self._count = self._copies = 0
             self._connections_seen = 0
             if self._faults is not None:
                 self._faults.restart()

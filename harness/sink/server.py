@@ -22,7 +22,7 @@ import ipaddress
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from email._header_value_parser import get_addr_spec, get_angle_addr
 from email.errors import HeaderParseError
 from types import TracebackType
@@ -31,7 +31,10 @@ from typing import Any
 from aiosmtpd.smtp import SMTP
 
 from harness.errors import SinkError
+from harness.sink.api import default_providers
+from harness.sink.api.core import ApiDoors, Provider
 from harness.sink.capture import CapturedMessage, MessageSource, Refusal
+from harness.sink.capture_log import MemoryLog, StoreLog
 from harness.sink.faults import FaultPlan
 from harness.sink.handler import CaptureHandler, Listener
 from harness.sink.protocol import SinkProtocol
@@ -210,7 +213,9 @@ class CaptureSink:
 
     `store`: record into this durable `CaptureStore` (the caller opens and closes it) instead
     of an in-memory list. `faults`: inject these faults. `listener`: called in the sink's
-    thread with every message stored and every refusal made (keep it quick).
+    thread with every message stored and every refusal made (keep it quick). `api`: the email
+    providers' HTTP APIs to serve beside SMTP (`harness.sink.api`; default: every one, `()`:
+    none), each on a port of its own on the same host; read their base URLs from `.api_urls`.
     """
 
     def __init__(
@@ -223,13 +228,16 @@ class CaptureSink:
         store: CaptureStore | None = None,
         faults: FaultPlan | None = None,
         listener: Listener | None = None,
+        api: Sequence[Provider] | None = None,
     ) -> None:
         check_listen_address(host, allow_non_loopback)
         self._host = host
         self._port = port
         self.protocol = protocol or SinkProtocol()
-        self._handler = CaptureHandler(store, faults, listener)
+        log = StoreLog(store) if store is not None else MemoryLog()
+        self._handler = CaptureHandler(log, faults, listener)
         self.store = store
+        self._doors = ApiDoors(self._handler, host, default_providers() if api is None else api)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
@@ -245,6 +253,11 @@ class CaptureSink:
     def port(self) -> int:
         """The real bound port once started (the requested one before)."""
         return self._port
+
+    @property
+    def api_urls(self) -> dict[str, str]:
+        """Each API front door's base URL ("sendgrid" -> "http://127.0.0.1:PORT"), once started."""
+        return self._doors.urls
 
     @property
     def running(self) -> bool:
@@ -337,8 +350,10 @@ class CaptureSink:
             )
 
         self._server = await loop.create_server(factory, sock=sock)
+        await self._doors.start(_bind)
 
     async def _shutdown(self) -> None:
+        await self._doors.stop()
         if self._server is not None:
             self._server.close()
         if self._live is not None:

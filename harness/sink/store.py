@@ -7,9 +7,15 @@ never folded into a header, so a leaked `Bcc:` header and an envelope-only Bcc s
 
 Writes are committed in groups, so many sessions' messages share one commit instead of paying
 one each, and each 250 follows the commit that holds its message. The sink groups in its own
-event loop (`write_group`, called by `harness.sink.handler.GroupCommitter` once per loop
-iteration); other threads `submit` to one writer thread, which takes everything queued while
-it was busy, writes it in one transaction, commits, and only then resolves each future.
+event loop (`write_group`, called by `harness.sink.capture_log.StoreLog` once per loop
+iteration).
+
+The envelope is stored so that whatever the SMTP server accepted survives: an address holding
+invalid UTF-8 (which aiosmtpd hands over surrogate-escaped) is stored as a BLOB of its bytes,
+the recipient list as ASCII JSON, and both read back as the same strings.
+
+Schema 2 added, for the API front doors, each message's `front_door`, `call` and `evidence`
+and each refusal's `front_door` and `call`; a schema-1 store is upgraded when it is opened.
 
 Durability: WAL with `synchronous=NORMAL`. In WAL mode a commit appends the transaction to the
 -wal file with write() before it returns; NORMAL only skips the fsync, which guards against the
@@ -23,12 +29,9 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
-from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
@@ -41,7 +44,7 @@ __all__ = ["CaptureStore", "StoreError", "StoreReader"]
 
 # PRAGMA application_id: marks a file as a mailharness store ("MHCS").
 APPLICATION_ID = 0x4D484353
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 READ_BATCH = 256
 
 _SCHEMA = """
@@ -54,7 +57,10 @@ CREATE TABLE IF NOT EXISTS messages (
     session INTEGER NOT NULL,
     tls INTEGER NOT NULL,
     auth_user TEXT,
-    received_at REAL NOT NULL
+    received_at REAL NOT NULL,
+    front_door TEXT NOT NULL DEFAULT 'smtp',
+    call TEXT NOT NULL DEFAULT '',
+    evidence TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS refusals (
     seq INTEGER PRIMARY KEY,
@@ -65,24 +71,34 @@ CREATE TABLE IF NOT EXISTS refusals (
     raw BLOB NOT NULL,
     peer TEXT NOT NULL,
     session INTEGER NOT NULL,
-    at REAL NOT NULL
+    at REAL NOT NULL,
+    front_door TEXT NOT NULL DEFAULT 'smtp',
+    call TEXT NOT NULL DEFAULT ''
 );
 """
-_MESSAGE_COLUMNS = "seq, mail_from, rcpt_tos, raw, peer, session, tls, auth_user, received_at"
-_REFUSAL_COLUMNS = "seq, stage, reply, mail_from, rcpt_tos, raw, peer, session, at"
+# From schema 1: the columns the API front doors added.
+_UPGRADE_FROM_1 = """
+ALTER TABLE messages ADD COLUMN front_door TEXT NOT NULL DEFAULT 'smtp';
+ALTER TABLE messages ADD COLUMN call TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN evidence TEXT NOT NULL DEFAULT '';
+ALTER TABLE refusals ADD COLUMN front_door TEXT NOT NULL DEFAULT 'smtp';
+ALTER TABLE refusals ADD COLUMN call TEXT NOT NULL DEFAULT '';
+"""
+_MESSAGE_COLUMNS = (
+    "seq, mail_from, rcpt_tos, raw, peer, session, tls, auth_user, received_at, front_door, "
+    "call, evidence"
+)
+_REFUSAL_COLUMNS = (
+    "seq, stage, reply, mail_from, rcpt_tos, raw, peer, session, at, front_door, call"
+)
+_MESSAGE_SLOTS = ",".join("?" * 12)
+_REFUSAL_SLOTS = ",".join("?" * 11)
 
 Record = CapturedMessage | Refusal
 
 
 class StoreError(HarnessError):
     """A store file that cannot be opened or written, or is not a mailharness store."""
-
-
-class _Stop:
-    pass
-
-
-_STOP = _Stop()
 
 
 class CaptureStore:
@@ -97,8 +113,6 @@ class CaptureStore:
         if self._path != ":memory:" and not create and not Path(self._path).is_file():
             raise StoreError(f"store {self._path}: no such file")
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[tuple[Record, Future[Record]] | _Stop] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
         self._closed = False
         self._commits = 0
         self._conn = self._open()
@@ -115,10 +129,17 @@ class CaptureStore:
             if app_id != APPLICATION_ID and tables:
                 raise StoreError(f"{where}: not a mailharness capture store")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if app_id == APPLICATION_ID and version != SCHEMA_VERSION:
-                raise StoreError(f"{where}: store schema {version}, expected {SCHEMA_VERSION}")
+            if app_id == APPLICATION_ID and version not in (1, SCHEMA_VERSION):
+                raise StoreError(
+                    f"{where}: store schema {version}, expected {SCHEMA_VERSION}"
+                    " (made by another version of mailharness)"
+                )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
+            if app_id == APPLICATION_ID and version == 1:
+                conn.executescript(
+                    f"BEGIN IMMEDIATE;{_UPGRADE_FROM_1}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
+                )
             if not tables:
                 conn.executescript(_SCHEMA)
                 conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
@@ -137,90 +158,10 @@ class CaptureStore:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def submit(self, record: Record) -> Future[Record]:
-        """Queue a message or refusal (its seq is ignored) for the next group commit.
-
-        The future resolves, once the commit holding it is done, to the record with its seq.
-        """
-        future: Future[Record] = Future()
-        with self._lock:
-            if self._closed:
-                raise StoreError(f"store {self._path} is closed")
-            if self._writer is None:
-                self._writer = threading.Thread(
-                    target=self._write_loop, name="mailharness-store-writer", daemon=True
-                )
-                self._writer.start()
-        self._queue.put((record, future))
-        return future
-
-    def add(
-        self,
-        mail_from: str,
-        rcpt_tos: tuple[str, ...] | list[str],
-        raw: bytes,
-        *,
-        peer: str = "",
-        session: int = 0,
-        tls: bool = False,
-        auth_user: str | None = None,
-        received_at: float | None = None,
-    ) -> CapturedMessage:
-        """Store one message and return it with its seq, once committed."""
-        pending = CapturedMessage(
-            seq=0,
-            mail_from=mail_from,
-            rcpt_tos=tuple(rcpt_tos),
-            raw=bytes(raw),
-            peer=peer,
-            session=session,
-            received_at=time.time() if received_at is None else received_at,
-            tls=tls,
-            auth_user=auth_user,
-        )
-        stored = self.submit(pending).result()
-        assert isinstance(stored, CapturedMessage)
-        return stored
-
-    def add_refusal(self, refusal: Refusal) -> Refusal:
-        stored = self.submit(refusal).result()
-        assert isinstance(stored, Refusal)
-        return stored
-
-    def _write_loop(self) -> None:
-        while True:
-            item = self._queue.get()
-            if isinstance(item, _Stop):
-                return
-            batch = [item]
-            stop = False
-            while True:  # everything queued meanwhile joins this group
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if isinstance(more, _Stop):
-                    stop = True
-                    break
-                batch.append(more)
-            self._write_group(batch)
-            if stop:
-                return
-
-    def _write_group(self, batch: list[tuple[Record, Future[Record]]]) -> None:
-        try:
-            stored = self._commit([record for record, _ in batch])
-        except StoreError as failure:
-            for _, future in batch:
-                future.set_exception(failure)
-            return
-        for (_, future), record in zip(batch, stored, strict=True):
-            future.set_result(record)
-
     def write_group(self, records: list[Record]) -> list[Record]:
         """Write the records in one transaction, in the caller's thread, and return them with
-        their seqs once committed. For a caller that batches by itself (the sink's event loop,
-        `harness.sink.handler.GroupCommitter`); `submit` batches across threads."""
+        their seqs once committed; nothing of them is written if one cannot be. The sink's event
+        loop batches (`harness.sink.capture_log.StoreLog`)."""
         with self._lock:
             if self._closed:
                 raise StoreError(f"store {self._path} is closed")
@@ -245,9 +186,7 @@ class CaptureStore:
             stored: list[Record] = []
             messages, refusals = [], []
             for record in records:
-                if record is _FLUSH:
-                    stored.append(record)
-                elif isinstance(record, CapturedMessage):
+                if isinstance(record, CapturedMessage):
                     message_seq += 1
                     message = replace(record, seq=message_seq)
                     messages.append(_message_row(message))
@@ -259,12 +198,12 @@ class CaptureStore:
                     stored.append(refusal)
             if messages:
                 conn.executemany(
-                    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({_MESSAGE_SLOTS})",
                     messages,
                 )
             if refusals:
                 conn.executemany(
-                    f"INSERT INTO refusals ({_REFUSAL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO refusals ({_REFUSAL_COLUMNS}) VALUES ({_REFUSAL_SLOTS})",
                     refusals,
                 )
             conn.execute("COMMIT")
@@ -275,20 +214,11 @@ class CaptureStore:
 
     def clear(self) -> None:
         """Delete every message and refusal (seq restarts at 1). Only on explicit request."""
-        self.flush()
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             self._conn.execute("DELETE FROM messages")
             self._conn.execute("DELETE FROM refusals")
             self._conn.execute("COMMIT")
-
-    def flush(self) -> None:
-        """Wait until everything submitted so far is committed."""
-        with self._lock:
-            running = self._writer is not None and not self._closed
-        if running:
-            marker = self.submit(_FLUSH)
-            marker.result()
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -316,7 +246,6 @@ class CaptureStore:
         """A reader other processes can use (None for a private ":memory:" store)."""
         if self._path == ":memory:":
             return None
-        self.flush()
         return StoreReader(self._path)
 
     def message(self, seq: int) -> CapturedMessage:
@@ -357,16 +286,11 @@ class CaptureStore:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Commit what is queued, stop the writer and close the database. Idempotent."""
+        """Close the database (every write_group has committed already). Idempotent."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            writer = self._writer
-        if writer is not None:
-            self._queue.put(_STOP)
-            writer.join()
-        with self._lock:
             self._conn.close()
 
     def __enter__(self) -> CaptureStore:
@@ -445,48 +369,69 @@ class StoreReader:
         return int(row[0])
 
 
-# A refusal that is never written: `flush` queues it and waits for the group that carries it.
-_FLUSH = Refusal(0, "flush", "", "", (), b"", "", 0, 0.0)
+def _text(value: str) -> str | bytes:
+    """A string for a TEXT column, or the bytes it was escaped from: aiosmtpd hands over an
+    address holding invalid UTF-8 with surrogate escapes, which SQLite cannot encode."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape")
+    return value
+
+
+def _string(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    return str(value)
 
 
 def _message_row(m: CapturedMessage) -> tuple[object, ...]:
-    rcpts = json.dumps(list(m.rcpt_tos), ensure_ascii=False)
+    rcpts = json.dumps(list(m.rcpt_tos))  # ASCII: escapes any surrogate
+    auth_user = None if m.auth_user is None else _text(m.auth_user)
     return (
-        m.seq, m.mail_from, rcpts, m.raw, m.peer, m.session, int(m.tls), m.auth_user,
-        m.received_at,
+        m.seq, _text(m.mail_from), rcpts, m.raw, _text(m.peer), m.session, int(m.tls), auth_user,
+        m.received_at, m.front_door, m.call, _text(m.evidence),
     )  # fmt: skip
 
 
 def _refusal_row(r: Refusal) -> tuple[object, ...]:
-    rcpts = json.dumps(list(r.rcpt_tos), ensure_ascii=False)
-    return (r.seq, r.stage, r.reply, r.mail_from, rcpts, r.raw, r.peer, r.session, r.at)
+    rcpts = json.dumps(list(r.rcpt_tos))
+    return (
+        r.seq, r.stage, _text(r.reply), _text(r.mail_from), rcpts, r.raw, _text(r.peer),
+        r.session, r.at, r.front_door, r.call,
+    )  # fmt: skip
 
 
 def _message_from_row(row: tuple[Any, ...]) -> CapturedMessage:
-    seq, mail_from, rcpts, raw, peer, session, tls, auth_user, received_at = row
+    seq, mail_from, rcpts, raw, peer, session, tls, auth_user, received_at, door, call, ev = row
     return CapturedMessage(
         seq=int(seq),
-        mail_from=str(mail_from),
+        mail_from=_string(mail_from),
         rcpt_tos=tuple(json.loads(str(rcpts))),
         raw=bytes(raw),
-        peer=str(peer),
+        peer=_string(peer),
         session=int(session),
         received_at=float(received_at),
         tls=bool(tls),
-        auth_user=None if auth_user is None else str(auth_user),
+        auth_user=None if auth_user is None else _string(auth_user),
+        front_door=str(door),
+        call=str(call),
+        evidence=_string(ev),
     )
 
 
 def _refusal_from_row(row: tuple[Any, ...]) -> Refusal:
-    seq, stage, reply, mail_from, rcpts, raw, peer, session, at = row
+    seq, stage, reply, mail_from, rcpts, raw, peer, session, at, door, call = row
     return Refusal(
         seq=int(seq),
         stage=str(stage),
-        reply=str(reply),
-        mail_from=str(mail_from),
+        reply=_string(reply),
+        mail_from=_string(mail_from),
         rcpt_tos=tuple(json.loads(str(rcpts))),
         raw=bytes(raw),
-        peer=str(peer),
+        peer=_string(peer),
         session=int(session),
         at=float(at),
+        front_door=str(door),
+        call=str(call),
     )

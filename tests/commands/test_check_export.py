@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from harness.cli import main
+from harness.sink.capture import CapturedMessage
 from harness.sink.store import CaptureStore
 
 ROSTER_ARGS = ["--students", "60", "--seed", "4"]
@@ -77,7 +78,9 @@ def test_run_will_not_overwrite_a_store_holding_mail(
 ) -> None:
     store = tmp_path / "s.sqlite"
     with CaptureStore(store) as s:
-        s.add("a@example.org", ["b@example.org"], b"x\r\n")
+        s.write_group(
+            [CapturedMessage(0, "a@example.org", tuple(["b@example.org"]), b"x\r\n", "", 0, 0.0)]
+        )
     code = main(["run", "--adapter", "reference", *ROSTER_ARGS, "--store", str(store),
                  "--report-dir", str(tmp_path / "r")])  # fmt: skip
     assert code == 2
@@ -92,8 +95,32 @@ def test_export_maildir_and_eml(tmp_path: Path) -> None:
         b"From: n@district.example.org\r\nTo: undisclosed-recipients:;\r\nSubject: Hi\r\n\r\nx\r\n"
     )
     with CaptureStore(store) as s:
-        s.add("n@district.example.org", ["a@example.com", "b@example.org"], raw)
-        s.add("n@district.example.org", ["c@example.net"], raw.replace(b"Hi", b"Two"))
+        s.write_group(
+            [
+                CapturedMessage(
+                    0,
+                    "n@district.example.org",
+                    tuple(["a@example.com", "b@example.org"]),
+                    raw,
+                    "",
+                    0,
+                    0.0,
+                )
+            ]
+        )
+        s.write_group(
+            [
+                CapturedMessage(
+                    0,
+                    "n@district.example.org",
+                    tuple(["c@example.net"]),
+                    raw.replace(b"Hi", b"Two"),
+                    "",
+                    0,
+                    0.0,
+                )
+            ]
+        )
     assert main(["export", "--store", str(store), "--maildir", str(tmp_path / "md")]) == 0
     box = mailbox.Maildir(tmp_path / "md", create=False)
     copies = sorted((m["Delivered-To"], m["Subject"]) for m in box)

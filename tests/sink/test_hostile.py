@@ -4,10 +4,12 @@ without crashing; and in every case the sink goes on serving another client."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import socket
 import time
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,7 @@ from harness.roster.generate import generate_roster
 from harness.sink.capture import CapturedMessage
 from harness.sink.protocol import SinkProtocol
 from harness.sink.server import CaptureSink
+from harness.sink.store import CaptureStore
 from tests.sink.conftest import SENDER, connect, message
 
 SIZE_LIMIT = 256 * 1024
@@ -30,6 +33,17 @@ def sink() -> Iterator[CaptureSink]:
     protocol = SinkProtocol(size_limit=SIZE_LIMIT, session_timeout=TIMEOUT)
     with CaptureSink(protocol=protocol) as s:
         yield s
+
+
+@pytest.fixture(params=["memory", "store"])
+def any_sink(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaptureSink]:
+    """The sink recording into the in-memory log, then into the SQLite store."""
+    protocol = SinkProtocol(size_limit=SIZE_LIMIT, session_timeout=TIMEOUT)
+    with contextlib.ExitStack() as stack:
+        store = None
+        if request.param == "store":
+            store = stack.enter_context(CaptureStore(tmp_path / "hostile.sqlite"))
+        yield stack.enter_context(CaptureSink(protocol=protocol, store=store))
 
 
 def another_client_succeeds(sink: CaptureSink, tag: str) -> None:
@@ -212,8 +226,9 @@ def test_oversized_message_gets_552_and_is_not_recorded(sink: CaptureSink, wire:
 
 @pytest.mark.parametrize("smtputf8", [False, True])
 def test_invalid_utf8_in_headers_and_body_is_recorded_and_judged(
-    sink: CaptureSink, smtputf8: bool
+    any_sink: CaptureSink, smtputf8: bool
 ) -> None:
+    sink = any_sink
     _, _, _, stranger = judging()
     raw = (
         b"From: =?utf-8?b?/w==?= \xff\xfe <office@school.example.org>\r\n"
@@ -230,6 +245,36 @@ def test_invalid_utf8_in_headers_and_body_is_recorded_and_judged(
     assert captured.raw == raw
     assert_stranger_found(captured)
     another_client_succeeds(sink, "after")
+
+
+@pytest.mark.parametrize("smtputf8", [False, True])
+def test_invalid_utf8_in_the_envelope_is_recorded_and_judged(
+    any_sink: CaptureSink, smtputf8: bool
+) -> None:
+    _, _, recipient, stranger = judging()
+    wire = Wire(any_sink)
+    utf8 = b" SMTPUTF8" if smtputf8 else b""
+    assert wire.command(b"EHLO client.example\r\n") == 250
+    assert wire.command(b"MAIL FROM:<off\xffice@school.example.org>" + utf8 + b"\r\n") == 250
+    assert wire.command(b"RCPT TO:<" + recipient.encode() + b">\r\n") == 250
+    assert wire.command(b"RCPT TO:<\xfe\xc3bcc@example.com>\r\n") == 250
+    assert wire.command(b"DATA\r\n") == 354
+    raw = message("envelope", f"about {stranger}")
+    assert wire.command(raw + b".\r\n") == 250
+    assert wire.command(b"QUIT\r\n") == 221
+    wire.close()
+    [captured] = any_sink.messages()
+    assert captured.mail_from.encode("utf-8", "surrogateescape") == b"off\xffice@school.example.org"
+    assert [r.encode("utf-8", "surrogateescape") for r in captured.rcpt_tos] == [
+        recipient.encode(),
+        b"\xfe\xc3bcc@example.com",
+    ]
+    assert any_sink.refusals() == []
+    foreign = [
+        (v.recipient, v.students) for v in judge(captured) if v.check == "foreign-student-data"
+    ]
+    assert (recipient, (stranger,)) in foreign
+    another_client_succeeds(any_sink, "after")
 
 
 def test_mime_bomb_deep_nesting_is_recorded_and_judged(sink: CaptureSink) -> None:

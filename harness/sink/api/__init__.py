@@ -1,0 +1,13 @@
+"""Email providers' HTTP APIs served by the sink beside SMTP (see docs/frontdoors.md)."""
+
+from __future__ import annotations
+
+from harness.sink.api.core import Provider
+
+
+def default_providers() -> list[Provider]:
+    """A fresh front door for every provider the sink emulates."""
+    from harness.sink.api.postmark import Postmark
+    from harness.sink.api.sendgrid import SendGrid
+
+    return [SendGrid(), Postmark()]
