@@ -68,7 +68,8 @@ def add_fault_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="STAGE:ACTION:RATE[:DELAY]",
         help="inject a fault: STAGE mail|rcpt|data, ACTION a 4xx/5xx code, drop or slow "
-        "(e.g. rcpt:451:0.1, data:550:0.05, data:drop:0.05, data:slow:0.1:3); repeatable",
+        "(e.g. rcpt:451:0.1, data:550:0.05, data:drop:0.05, data:slow:0.1:3); at the API "
+        "front doors api:429:RATE, api:500:RATE, api:timeout:RATE:DELAY; repeatable",
     )
     parser.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
 

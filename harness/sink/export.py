@@ -3,10 +3,14 @@
 Judging never reads these files. A `.eml` holds the DATA exactly as received. A Maildir entry
 is one *copy* (one message as delivered to one envelope recipient), with the `Return-Path:`
 and `Delivered-To:` lines a local delivery agent adds, so a mail client shows who got it.
+A message that came in through an email API gets its evidence beside its `.eml`
+(`<seq>.request.json`: the front door, the call, and the part of the request it was built
+from).
 """
 
 from __future__ import annotations
 
+import json
 import mailbox
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,10 +33,19 @@ def export_eml(message: CapturedMessage, path: Path, recipient: str | None = Non
 
 
 def export_emls(messages: Iterable[CapturedMessage], directory: Path) -> int:
-    """Every message as DIRECTORY/<seq>.eml, byte for byte; return how many."""
+    """Every message as DIRECTORY/<seq>.eml, byte for byte, and the request evidence of an API
+    message as DIRECTORY/<seq>.request.json; return how many messages."""
     count = 0
     for message in messages:
         export_eml(message, directory / f"{message.seq:06d}.eml")
+        if message.front_door != "smtp":
+            evidence = {
+                "front_door": message.front_door,
+                "call": message.call,
+                "evidence": json.loads(message.evidence) if message.evidence else None,
+            }
+            text = json.dumps(evidence, ensure_ascii=False, indent=2) + "\n"
+            (directory / f"{message.seq:06d}.request.json").write_text(text, encoding="utf-8")
         count += 1
     return count
 

@@ -69,6 +69,11 @@ class CaptureHandler:
         self._open_sessions = 0
         self._last_activity = time.monotonic()
 
+    @property
+    def faults(self) -> FaultPlan | None:
+        """The sink's fault plan (the API front doors draw at its "api" stage)."""
+        return self._faults
+
     # -- session bookkeeping, called by the SMTP protocol in the loop thread ----------------
 
     def session_opened(self) -> int:

@@ -4,6 +4,7 @@ session, a call the store cannot take is refused and recorded, and a provider pl
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -107,3 +108,16 @@ def test_every_message_of_a_call_is_committed_before_the_202(tmp_path: Path) -> 
         with CaptureStore(tmp_path / "s.sqlite", create=False) as again:
             assert again.count() == 50
         assert store.commits < 50  # one call's messages share group commits
+
+
+def test_export_writes_an_api_messages_request_beside_its_eml(tmp_path: Path) -> None:
+    from harness.sink.export import export_emls
+
+    with CaptureSink() as sink:
+        assert post(sink.api_urls["sendgrid"] + "/v3/mail/send", minimal(), KEY)[0] == 202
+        assert export_emls(sink.messages(), tmp_path) == 1
+    [message] = sink.messages()
+    assert (tmp_path / "000001.eml").read_bytes() == message.raw
+    written = json.loads((tmp_path / "000001.request.json").read_text())
+    assert (written["front_door"], written["call"]) == ("sendgrid", message.call)
+    assert written["evidence"]["to"] == ["a@example.com"]

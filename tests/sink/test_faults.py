@@ -41,7 +41,7 @@ def test_parse(text: str, rule: FaultRule) -> None:
         ("rcpt:250:0.1", "4xx or 5xx reply code"),
         ("rcpt:451:1.5", "between 0 and 1"),
         ("rcpt:451:often", "rate 'often' is not a number"),
-        ("rcpt:451:0.1:3", "only a slow fault takes a delay"),
+        ("rcpt:451:0.1:3", "only a slow or timeout fault takes a delay"),
         ("data:slow:0.1:0", "delay must be positive"),
     ],
 )

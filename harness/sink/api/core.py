@@ -12,6 +12,9 @@ provider:
 - every delivery becomes a `CapturedMessage` (front door, call id, the request's evidence) and is
   committed through the sink's one recording path before the answer goes out, so a 2xx means
   every message of the call is recorded; one that cannot be is refused and recorded as such;
+- a fault drawn at the sink's "api" stage (`--fault api:429:RATE`, `api:500:RATE`,
+  `api:timeout:RATE:DELAY`, see faults.py) refuses the call in the provider's error shape with
+  Retry-After, or answers it late after storing it;
 - an `ApiError` raised by the provider (bad input, missing token, unknown path) is recorded as
   a `Refusal` (stage "request", reply "STATUS BODY") and answered as the provider answers it;
   nothing of that request is stored.
@@ -33,6 +36,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from harness.sink.capture import CapturedMessage, Refusal
+from harness.sink.faults import RETRY_AFTER
 from harness.sink.handler import CaptureHandler, format_peer
 from harness.sink.store import StoreError
 
@@ -200,6 +204,11 @@ class ApiDoors:
                 query=dict(request.query),
                 body=body,
             )
+            fault = self._handler.faults.draw("api") if self._handler.faults else None
+            if fault is not None and fault.action == "reply":
+                injected = provider.error(fault.code, "mailharness fault injection")
+                injected.headers["Retry-After"] = str(RETRY_AFTER)
+                raise injected
             answer = await endpoint(call)
         except ApiError as refused:
             reply = f"{refused.status} {_text(refused.body)}"
@@ -217,6 +226,8 @@ class ApiDoors:
         if not await self._commit(provider, call_id, answer.deliveries, peer, session):
             failed = provider.error(500, "mailharness could not store the message")
             return _response(failed.status, failed.body, failed.headers, failed.content_type)
+        if fault is not None and fault.action == "timeout":
+            await asyncio.sleep(fault.delay)  # stored already: only the answer is late
         return _response(answer.status, answer.body, answer.headers, answer.content_type)
 
     async def _commit(
