@@ -14,7 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.oracle.decode import _CACHE, visible_segments
+from harness.oracle.decode import visible_segments
+from harness.oracle.extractors import _CACHE
 from harness.oracle.tokens import TokenIndex
 from harness.roster.generate import generate_roster
 from tests.oracle import documents

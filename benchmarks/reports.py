@@ -14,8 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.adapters.compose import per_recipient_notices
+from harness.adapters.recipients import Mailing
 from harness.oracle.decode import visible_segments
-from harness.oracle.plan import Plan
 from harness.oracle.template_check import find_unrendered
 from harness.oracle.tokens import TokenIndex
 from harness.report.render import RENDERERS
@@ -32,8 +32,8 @@ def _timed(label: str, count: int, work) -> None:  # type: ignore[no-untyped-def
 
 def scan_costs() -> None:
     roster = generate_roster(2000, 1)
-    plan = Plan(roster, build_campaign(roster.students, "vaccine"))
-    raws = [item.message.as_bytes() for item in per_recipient_notices(plan)]
+    mailing = Mailing(roster, build_campaign(roster.students, "vaccine"))
+    raws = [item.message.as_bytes() for item in per_recipient_notices(mailing)]
     segments = [visible_segments(raw) for raw in raws]
     index = TokenIndex.build(roster)
     print(f"{len(raws)} reference notices (text + HTML) of a 2,000-student roster:")

@@ -2,8 +2,8 @@
 
 `mailharness acceptance init DIR` writes `mailharness.toml` (the vendor's relay settings and
 the campaigns to try), a `tox.ini` whose environments are the steps, and a README for staff.
-The other `acceptance` verbs read the config and run the ordinary commands (roster generate,
-sink, check), so the suite never holds a second copy of their logic.
+The other `acceptance` verbs read the config and call the functions behind the ordinary
+commands (roster generate, sink, check), so the suite never holds a second copy of their logic.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ else:  # pragma: no cover - 3.10
     import tomli as tomllib
 
 CONFIG = "mailharness.toml"
+# The roster step writes a OneRoster CSV bundle, the form a vendor imports a district from.
+BUNDLE_FORMATS = ("oneroster1.1", "oneroster1.2")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,13 @@ def load_suite(directory: Path) -> Suite:
         if kind not in CAMPAIGN_KINDS:
             known = ", ".join(sorted(CAMPAIGN_KINDS))
             raise HarnessError(f"{path}: campaigns: unknown kind {kind!r}; known: {known}")
+    students, roster_format = _get(roster, "students", int, path), _get(roster, "format", str, path)
+    if students < 1:
+        raise HarnessError(f"{path}: students: must be at least 1, got {students}")
+    if roster_format not in BUNDLE_FORMATS:
+        raise HarnessError(
+            f"{path}: format: expected one of {', '.join(BUNDLE_FORMATS)}, got {roster_format!r}"
+        )
     return Suite(
         directory=directory,
         vendor=_get(_table(data, "vendor", path), "name", str, path),
@@ -75,9 +84,9 @@ def load_suite(directory: Path) -> Suite:
         port=_get(sink, "port", int, path),
         tls=_get(sink, "tls", bool, path),
         auth=_get(sink, "auth", str, path),
-        students=_get(roster, "students", int, path),
+        students=students,
         seed=_get(roster, "seed", int, path),
-        roster_format=_get(roster, "format", str, path),
+        roster_format=roster_format,
         campaigns=campaigns,
     )
 

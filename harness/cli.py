@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from harness.commands import acceptance, check, demo, diff, export, report, roster, run, sink
-from harness.commands.options import EXIT_ERROR
+from harness.commands.options import EXIT_ERROR, print_error
 from harness.errors import HarnessError
 
 # The verbs, in the order `mailharness --help` lists them. Each module has
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.execute(args)
         return code
     except HarnessError as exc:
-        print(f"mailharness: error: {exc}", file=sys.stderr)
+        print_error(exc)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("mailharness: interrupted", file=sys.stderr)

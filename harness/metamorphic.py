@@ -3,28 +3,27 @@
 Shuffling the roster's rows, sending the campaign in two halves, and renaming the students
 (new names and ids) are invisible to a correct pipeline: its delivery matrix, how many
 copies to each recipient concern each student, stays the same once renamed ids are mapped
-back. A relation makes one or more variants (roster, campaign, id map); `compare` returns a
-`metamorphic-difference` violation per recipient whose row of the matrix changed.
+back. A relation makes one or more variants (roster, campaign, id map); `compare` judges the
+registered relation checks (`metamorphic-difference`, `oracle/run_checks.py`): a violation per
+recipient whose row of the matrix changed.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from random import Random
 
-from harness.oracle.checks import Evidence, Violation
+from harness.oracle.checks import RELATION_CHECKS
+from harness.oracle.matrix import DeliveryMatrix
+from harness.oracle.violation import Violation
 from harness.roster.campaign import Campaign
 from harness.roster.generate import NameRegistry, make_name, name_pools
 from harness.roster.model import Roster, Student
 from harness.roster.strategies import canary
 
-__all__ = ["RELATIONS", "Variant", "compare", "variants"]
-
-CHECK = "metamorphic-difference"
-Matrix = Counter[tuple[str, str]]
+__all__ = ["RELATIONS", "Variant", "compare", "mapped", "variants"]
 
 
 @dataclass(frozen=True)
@@ -120,34 +119,11 @@ def variants(relation: str, roster: Roster, campaign: Campaign, seed: int) -> li
     return RELATIONS[relation](roster, campaign, seed)
 
 
-def mapped(matrix: Matrix, original_id: Mapping[str, str]) -> Matrix:
+def mapped(matrix: DeliveryMatrix, original_id: Mapping[str, str]) -> DeliveryMatrix:
     """The matrix with variant student ids mapped back to the original roster's."""
-    out: Matrix = Counter()
-    for (recipient, student), count in matrix.items():
-        out[(recipient, original_id.get(student, student))] += count
-    return out
+    return matrix.mapped(original_id)
 
 
-def compare(relation: str, original: Matrix, variant: Matrix) -> list[Violation]:
-    """One violation per recipient whose copies about some student changed in number."""
-    differing: dict[str, list[tuple[str, int, int]]] = {}
-    for cell in sorted(set(original) | set(variant)):
-        before, after = original.get(cell, 0), variant.get(cell, 0)
-        if before != after:
-            differing.setdefault(cell[0], []).append((cell[1], before, after))
-    return [
-        Violation(
-            check=CHECK,
-            recipient=recipient,
-            students=tuple(student for student, _, _ in cells),
-            evidence=tuple(
-                Evidence(
-                    f"relation:{relation}",
-                    f"{student}: {before} cop{'y' if before == 1 else 'ies'} in the original run, "
-                    f"{after} after {relation}",
-                )
-                for student, before, after in cells
-            ),
-        )
-        for recipient, cells in differing.items()
-    ]
+def compare(relation: str, original: DeliveryMatrix, variant: DeliveryMatrix) -> list[Violation]:
+    """What the registered relation checks find between a run and its variants' total."""
+    return [v for check in RELATION_CHECKS for v in check.judge(relation, original, variant)]

@@ -22,9 +22,9 @@ from typing import Any
 
 from harness.adapters.base import Adapter, AdapterOutcome, SmtpTarget
 from harness.oracle.checks import CHECKS, Violation
+from harness.result import RunResult
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
-from harness.runner import RunResult
 from harness.sink.server import CaptureSink
 
 __all__ = ["AdapterLike", "PipelineFailure", "as_adapter", "check_pipeline", "shared_sink"]

@@ -133,8 +133,8 @@ def check_pipeline(
     "cmd:./send.sh"), an Adapter, or a function `(roster, campaign, smtp) -> None`."""
     from harness.pipeline_check import AdapterLike
     from harness.pipeline_check import check_pipeline as check
+    from harness.result import RunResult
     from harness.roster.campaign import Campaign
-    from harness.runner import RunResult
 
     grace = pytestconfig.getoption("mailharness_grace")
     reproduce_dir = tmp_path_factory.getbasetemp() / "mailharness"

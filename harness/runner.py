@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from harness.adapters.base import Adapter, AdapterOutcome, SmtpTarget
 from harness.errors import SinkError
@@ -16,31 +15,19 @@ from harness.oracle.parallel import judge_messages
 from harness.oracle.plan import Plan
 from harness.oracle.tokens import TokenIndex
 from harness.progress import NullProgress, Progress
+from harness.result import RunResult
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
-from harness.sink.capture import CapturedMessage, Refusal
-from harness.sink.server import CaptureSink
 
+if TYPE_CHECKING:
+    # Only the sink's surface is used here: the server (and aiosmtpd) stays unloaded for
+    # `mailharness check`, which judges a store through `judge_run`.
+    from harness.sink.capture import CapturedMessage, MessageSource, Refusal
+    from harness.sink.server import CaptureSink
 
-@dataclass
-class RunResult:
-    plan: Plan
-    outcome: AdapterOutcome
-    violations: list[Violation]
-    messages: int
-    copies: int
-    recipients: int
-    connections: int
-    timings: dict[str, float] = field(default_factory=dict)
-    refusals: int = 0  # commands the sink answered with an injected fault
-    # message seq -> the headers people read (From, To, Subject...), for flagged messages
-    headers: dict[int, dict[str, str]] = field(default_factory=dict)
-    # (recipient, student) -> copies that concerned the student, allowed or not.
-    matrix: Counter[tuple[str, str]] = field(default_factory=Counter)
-
-    @property
-    def passed(self) -> bool:
-        return not self.violations
+# RunResult lives in harness.result (below the sink and the reports); it stays importable
+# from here for the callers that run and judge.
+__all__ = ["RunResult", "judge_capture", "judge_run", "run_once", "sink_target"]
 
 
 def sink_target(sink: CaptureSink) -> SmtpTarget:
@@ -117,18 +104,39 @@ def run_once(
 
     started = time.perf_counter()
     progress.start("judging", total=sink.copies_captured)
-    judge = judge_messages(
+    result = judge_run(
         plan,
         index,
         sink.message_source(),
         count=sink.message_count,
+        refusals=sink.refusals(),
+        outcome=outcome,
+        connections=sink.connections_seen,
         workers=workers,
         on_judged=lambda copies: progress.advance("judging", copies),
     )
-    refusals = sink.refusals()
-    violations = judge_capture(judge, (), refusals)
     progress.finish("judging")
     timings["judge"] = time.perf_counter() - started
+    result.timings = timings
+    return result
+
+
+def judge_run(
+    plan: Plan,
+    index: TokenIndex,
+    source: MessageSource,
+    *,
+    count: int,
+    refusals: Sequence[Refusal],
+    outcome: AdapterOutcome,
+    connections: int,
+    workers: int | None = None,
+    on_judged: Callable[[int], None] | None = None,
+) -> RunResult:
+    """The judging tail of `run_once` and `mailharness check`: judge the `count` messages of
+    `source` and the sink's `refusals`, and return what the run found."""
+    judge = judge_messages(plan, index, source, count=count, workers=workers, on_judged=on_judged)
+    violations = judge_capture(judge, (), refusals)
     return RunResult(
         plan=plan,
         outcome=outcome,
@@ -136,8 +144,7 @@ def run_once(
         messages=judge.messages,
         copies=judge.copies,
         recipients=len(judge.recipients),
-        connections=sink.connections_seen,
-        timings=timings,
+        connections=connections,
         refusals=len(refusals),
         headers=judge.headers,
         matrix=judge.matrix,

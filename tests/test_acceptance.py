@@ -17,8 +17,10 @@ from harness.adapters.base import SmtpTarget
 from harness.adapters.mutants import MUTANTS
 from harness.adapters.reference import ReferenceAdapter
 from harness.cli import main
+from harness.commands.options import ProtocolOptions
 from harness.roster.campaign_io import load_campaign
 from harness.roster.oneroster import read_bundle
+from harness.sink.store import CaptureStore
 
 
 def mailharness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -103,6 +105,8 @@ def test_init_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture
         (lambda text: text.replace("port = 2525", "port = 'x'"), "port: expected int"),
         (lambda text: text.replace('"covid-test"]', '"lottery"]'), "unknown kind 'lottery'"),
         (lambda text: text + "[[oops", "not valid TOML"),
+        (lambda text: text.replace("students = 300", "students = 0"), "students: must be at"),
+        (lambda text: text.replace('format = "oneroster1.1"', 'format = "csv"'), "format: expect"),
     ],
 )
 def test_config_errors_are_one_line(
@@ -121,3 +125,44 @@ def test_check_before_recording(tmp_path: Path, capsys: pytest.CaptureFixture[st
     main(["acceptance", "init", str(tmp_path), "--students", "20"])
     assert main(["acceptance", "check", str(tmp_path)]) == 2
     assert "run the sink step first" in capsys.readouterr().err
+
+
+def test_check_judges_the_other_campaigns_past_one_it_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["acceptance", "init", str(tmp_path), "--students", "20"])
+    assert main(["acceptance", "roster", str(tmp_path)]) == 0
+    (tmp_path / "capture").mkdir()
+    (tmp_path / "capture" / "vaccine.sqlite").write_text("not a store")
+    with CaptureStore(tmp_path / "capture" / "covid-test.sqlite"):
+        pass  # recorded, and nothing came: every notice is missing
+    capsys.readouterr()
+
+    assert main(["acceptance", "check", str(tmp_path)]) == 2  # the worst of error and fail
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"mailharness: error: store {tmp_path / 'capture' / 'vaccine.sqlite'}: "
+        "not a mailharness capture store (file is not a database)"
+    ]
+    judged = json.loads((tmp_path / "reports" / "covid-test" / "report.json").read_text())
+    assert judged["summary"]["violations_by_check"]["missing-notice"] > 0
+
+
+def test_sink_step_serves_the_configured_protocol(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main(["acceptance", "init", str(tmp_path), "--port", "2600"])
+    config = tmp_path / "mailharness.toml"
+    text = config.read_text().replace("tls = false", "tls = true")
+    config.write_text(text.replace('auth = ""', 'auth = "vendor:secret"'))
+    calls = []
+    monkeypatch.setattr(
+        "harness.commands.sink.record", lambda *args, **kwargs: calls.append((args, kwargs)) or 0
+    )
+
+    assert main(["acceptance", "sink", str(tmp_path), "--campaign", "covid-test"]) == 0
+    assert main(["acceptance", "sink", str(tmp_path), "--campaign", "vaccine", "--port", "7"]) == 0
+    store = tmp_path / "capture" / "covid-test.sqlite"
+    protocol = ProtocolOptions(tls=True, auth="vendor:secret")
+    assert calls[0] == (("127.0.0.1", 2600, store), {"protocol": protocol})
+    assert calls[1][0][1] == 7

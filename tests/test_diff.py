@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from harness.cli import main
+from harness.oracle.decode import Reading
 
 SENDERS = Path(__file__).parent / "senders"
 
@@ -142,3 +143,23 @@ def test_a_crashing_candidate_is_an_error_not_a_difference(
     assert code == 2
     assert json.loads((tmp_path / "diff.json").read_text())["verdict"] == "error"
     assert "mailharness: error:" in capsys.readouterr().err
+
+
+def test_each_message_is_decoded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The matrices are the judges': diff does not decode and scan what run_once judged."""
+    from harness.oracle import findings
+
+    decoded: list[bytes] = []
+    real = findings.read_message
+
+    def counting(raw: bytes) -> Reading:
+        decoded.append(raw)
+        return real(raw)
+
+    monkeypatch.setattr(findings, "read_message", counting)
+    code, report = diff(tmp_path, "--candidate", "mutant:to-all", "--students", "20", "--seed", "1")
+    assert code == 1
+    [example] = report["examples"]
+    sent = example["baseline"]["messages"] + example["candidate"]["messages"]
+    assert example["candidate"]["messages"] < example["candidate"]["copies"]  # one To: line
+    assert len(decoded) == sent > 0

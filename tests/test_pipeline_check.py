@@ -12,9 +12,9 @@ import harness
 from harness.adapters.base import AdapterOutcome, SmtpTarget
 from harness.adapters.compose import per_recipient_notices, send_all
 from harness.adapters.mutants import JoinShift
+from harness.adapters.recipients import Mailing
 from harness.cli import main
 from harness.errors import AdapterError
-from harness.oracle.plan import Plan
 from harness.pipeline_check import PipelineFailure, as_adapter, check_pipeline
 from harness.roster.campaign import Campaign
 from harness.roster.generate import generate_roster
@@ -24,11 +24,11 @@ ROSTER = generate_roster(30, 9)
 
 
 def correct_sender(roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> None:
-    send_all(smtp, per_recipient_notices(Plan(roster, campaign)))
+    send_all(smtp, per_recipient_notices(Mailing(roster, campaign)))
 
 
 def copies_everything_to_one_parent(roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> None:
-    outgoing = per_recipient_notices(Plan(roster, campaign))
+    outgoing = per_recipient_notices(Mailing(roster, campaign))
     first = outgoing[0].rcpt_tos
     send_all(smtp, [type(item)(item.mail_from, first, item.message) for item in outgoing])
 

@@ -69,13 +69,13 @@ def test_a_pipeline_that_forgets_nothing_passes_after_changes() -> None:
 
 def test_a_function_adapter_runs_in_the_machine() -> None:
     from harness.adapters.compose import per_recipient_notices, send_all
-    from harness.oracle.plan import Plan
+    from harness.adapters.recipients import Mailing
 
     sent: list[str] = []
 
     def send(roster, campaign, smtp):  # type: ignore[no-untyped-def]
         sent.append(campaign.id)
-        send_all(smtp, per_recipient_notices(Plan(roster, campaign)))
+        send_all(smtp, per_recipient_notices(Mailing(roster, campaign)))
 
     class FunctionMachine(CampaignMachine):
         adapter = staticmethod(send)

@@ -13,8 +13,8 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from harness.adapters.base import SmtpTarget
+from harness.adapters.recipients import Mailing
 from harness.errors import AdapterError
-from harness.oracle.plan import Plan
 from harness.roster.campaign import Campaign, notice_fields, render
 from harness.roster.model import Contact, Roster, Student
 
@@ -69,16 +69,15 @@ def greeted_contact(roster: Roster, student_id: str, address: str) -> Contact:
 
 
 def per_recipient_notices(
-    plan: Plan, extra: Callable[[EmailMessage, Student], None] | None = None
+    mailing: Mailing, extra: Callable[[EmailMessage, Student], None] | None = None
 ) -> list[Outgoing]:
     """The correct delivery: one copy per (recipient address, selected student), Bcc-safe.
     `extra` may add to each message (the bug zoo uses it to attach what it should not)."""
-    roster, campaign = plan.roster, plan.campaign
+    roster, campaign = mailing.roster, mailing.campaign
     outgoing = []
     for student_id in campaign.selected:
         student = roster.student_by_id[student_id]
-        for address in sorted(plan.recipients[student_id]):
-            contact = greeted_contact(roster, student_id, address)
+        for address, contact in mailing.recipients[student_id]:
             message = compose_notice(campaign, student, contact)
             if extra is not None:
                 extra(message, student)

@@ -1,6 +1,7 @@
 """The campaign input a pipeline receives: campaign.json, notices.csv, contacts.csv and
 roster.json (DESIGN.md, the command contract). `cmd:` writes it as files, `http:` posts it as
-one JSON document; both build it here."""
+one JSON document; both build it here. campaign.json is the campaign file's own format
+(`roster.campaign_io.campaign_document`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from harness.errors import CampaignError
 from harness.roster.campaign import Campaign
+from harness.roster.campaign_io import campaign_document
 from harness.roster.io import roster_to_dict, save_roster
 from harness.roster.model import Roster
 
@@ -26,20 +28,6 @@ CONTACTS_HEADER = (
     "contact_restricted",
     "language",
 )
-
-
-def campaign_document(campaign: Campaign) -> dict[str, Any]:
-    """campaign.json: id, kind, from, subject, text and optional html."""
-    document: dict[str, Any] = {
-        "id": campaign.id,
-        "kind": campaign.kind,
-        "from": campaign.sender,
-        "subject": campaign.subject,
-        "text": campaign.text,
-    }
-    if campaign.html is not None:
-        document["html"] = campaign.html
-    return document
 
 
 def notice_rows(roster: Roster, campaign: Campaign) -> list[dict[str, str]]:

@@ -24,7 +24,7 @@ from harness.adapters.compose import (
     per_recipient_notices,
     send_all,
 )
-from harness.oracle.plan import Plan
+from harness.adapters.recipients import Mailing
 from harness.roster.campaign import Campaign, notice_fields, render
 from harness.roster.model import Contact, Roster, Student
 
@@ -46,19 +46,19 @@ class Mutant:
         return f"mutant:{self.name}"
 
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
-        outgoing = self.outgoing(Plan(roster, campaign))
+        outgoing = self.outgoing(Mailing(roster, campaign))
         send_all(smtp, outgoing, keep_bcc=self.keep_bcc, timeout=self.reply_timeout)
         return AdapterOutcome(spec=self.spec)
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
         raise NotImplementedError
 
 
-def _every_recipient(plan: Plan) -> list[Contact]:
+def _every_recipient(mailing: Mailing) -> list[Contact]:
     chosen: dict[str, Contact] = {}
-    for student_id, addresses in plan.recipients.items():
-        for address in addresses:
-            chosen.setdefault(address, greeted_contact(plan.roster, student_id, address))
+    for copies in mailing.recipients.values():
+        for address, contact in copies:
+            chosen.setdefault(address, contact)
     return [chosen[a] for a in sorted(chosen)]
 
 
@@ -78,13 +78,13 @@ class ToAll(Mutant):
 
     name, catches = "to-all", "exposed-recipients"
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        contacts = _every_recipient(plan)
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        contacts = _every_recipient(mailing)
         if not contacts:
             return []  # no recipient in this roster: nothing to send
-        message = _generic_notice(plan.campaign)
+        message = _generic_notice(mailing.campaign)
         message["To"] = ", ".join(f"{c.full_name} <{c.email}>" for c in contacts)
-        return [Outgoing(plan.campaign.sender, tuple(str(c.email) for c in contacts), message)]
+        return [Outgoing(mailing.campaign.sender, tuple(str(c.email) for c in contacts), message)]
 
 
 class BccHeader(Mutant):
@@ -92,14 +92,14 @@ class BccHeader(Mutant):
 
     name, catches, keep_bcc = "bcc-header", "exposed-recipients", True
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        contacts = _every_recipient(plan)
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        contacts = _every_recipient(mailing)
         if not contacts:
             return []  # no recipient in this roster: nothing to send
-        message = _generic_notice(plan.campaign)
-        message["To"] = plan.campaign.sender
+        message = _generic_notice(mailing.campaign)
+        message["To"] = mailing.campaign.sender
         message["Bcc"] = ", ".join(f"{c.full_name} <{c.email}>" for c in contacts)
-        return [Outgoing(plan.campaign.sender, tuple(str(c.email) for c in contacts), message)]
+        return [Outgoing(mailing.campaign.sender, tuple(str(c.email) for c in contacts), message)]
 
 
 class JoinShift(Mutant):
@@ -107,17 +107,48 @@ class JoinShift(Mutant):
 
     name, catches = "join-shift", "foreign-student-data"
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        roster = plan.roster
-        students = [roster.student_by_id[s] for s in plan.campaign.selected]
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        roster = mailing.roster
+        students = [roster.student_by_id[s] for s in mailing.campaign.selected]
         notices = sorted(students, key=lambda s: s.id)
         by_surname = sorted(students, key=lambda s: (s.last_name, s.first_name))
         outgoing = []
         for student, owner in zip(notices, by_surname, strict=True):
-            for address in sorted(plan.recipients[owner.id]):
+            for address in mailing.addresses(owner.id):
                 contact = greeted_contact(roster, owner.id, address)
-                message = compose_notice(plan.campaign, student, contact)
-                outgoing.append(Outgoing(plan.campaign.sender, (address,), message))
+                message = compose_notice(mailing.campaign, student, contact)
+                outgoing.append(Outgoing(mailing.campaign.sender, (address,), message))
+        return outgoing
+
+
+class DetailShift(Mutant):
+    """LAUSD, the sensitive column alone: the details are sorted by student id, the notices by
+    surname, and joined by position. Every notice names its own student, with another's
+    result."""
+
+    name, catches = "detail-shift", "wrong-detail"
+
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        roster, campaign = mailing.roster, mailing.campaign
+        by_id = sorted(campaign.selected)
+        by_name = sorted(
+            campaign.selected,
+            key=lambda s: (roster.student_by_id[s].last_name, roster.student_by_id[s].first_name),
+        )
+        shifted = dataclasses.replace(
+            campaign,
+            details={
+                owner: campaign.details.get(source, "")
+                for owner, source in zip(by_name, by_id, strict=True)
+            },
+        )
+        outgoing = []
+        for student_id in campaign.selected:
+            student = roster.student_by_id[student_id]
+            for address in mailing.addresses(student_id):
+                contact = greeted_contact(roster, student_id, address)
+                message = compose_notice(shifted, student, contact)
+                outgoing.append(Outgoing(campaign.sender, (contact.email or address,), message))
         return outgoing
 
 
@@ -126,10 +157,10 @@ class IgnoresRestricted(Mutant):
 
     name, catches = "restricted", "restricted-recipient"
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        roster = plan.roster
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        roster = mailing.roster
         outgoing = []
-        for student_id in plan.campaign.selected:
+        for student_id in mailing.campaign.selected:
             addresses = {
                 roster.contact_by_id[link.contact_id].address
                 for link in roster.links_by_student[student_id]
@@ -137,8 +168,10 @@ class IgnoresRestricted(Mutant):
             }
             for address in sorted(a for a in addresses if a):
                 contact = greeted_contact(roster, student_id, address)
-                message = compose_notice(plan.campaign, roster.student_by_id[student_id], contact)
-                outgoing.append(Outgoing(plan.campaign.sender, (address,), message))
+                message = compose_notice(
+                    mailing.campaign, roster.student_by_id[student_id], contact
+                )
+                outgoing.append(Outgoing(mailing.campaign.sender, (address,), message))
         return outgoing
 
 
@@ -147,8 +180,8 @@ class Duplicate(Mutant):
 
     name, catches = "duplicate", "duplicate-notice"
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        correct = per_recipient_notices(plan)
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        correct = per_recipient_notices(mailing)
         per_address = Counter(item.rcpt_tos for item in correct)
         return [
             repeat
@@ -162,9 +195,9 @@ class ClassList(Mutant):
 
     name, catches = "class-list", "foreign-student-data"
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
         classes: dict[tuple[str, int], list[Student]] = {}
-        for student in plan.roster.students:
+        for student in mailing.roster.students:
             classes.setdefault((student.school, student.grade), []).append(student)
 
         def attach(message: EmailMessage, student: Student) -> None:
@@ -172,13 +205,13 @@ class ClassList(Mutant):
             writer = csv.writer(table)
             writer.writerow(["student_id", "first_name", "last_name", "detail"])
             for classmate in classes[(student.school, student.grade)]:
-                detail = plan.campaign.details.get(classmate.id, "")
+                detail = mailing.campaign.details.get(classmate.id, "")
                 writer.writerow([classmate.id, classmate.first_name, classmate.last_name, detail])
             message.add_attachment(
                 table.getvalue().encode(), maintype="text", subtype="csv", filename="class-list.csv"
             )
 
-        return per_recipient_notices(plan, extra=attach)
+        return per_recipient_notices(mailing, extra=attach)
 
 
 class RetryDuplicate(Mutant):
@@ -191,8 +224,8 @@ class RetryDuplicate(Mutant):
 
     name, catches, reply_timeout = "retry-duplicate", "duplicate-notice", 1.0
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        return per_recipient_notices(plan)
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        return per_recipient_notices(mailing)
 
 
 class BatchBoundary(Mutant):
@@ -202,12 +235,12 @@ class BatchBoundary(Mutant):
     name, catches, needs_search = "batch-boundary", "foreign-student-data", True
     batch = 50
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        roster, campaign = plan.roster, plan.campaign
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        roster, campaign = mailing.roster, mailing.campaign
         pending = [
             (roster.student_by_id[student_id], address)
             for student_id in campaign.selected
-            for address in sorted(plan.recipients[student_id])
+            for address in mailing.addresses(student_id)
         ]
         outgoing = []
         buffered: Student | None = None
@@ -227,17 +260,17 @@ class SurnameMerge(Mutant):
 
     name, catches = "surname-merge", "foreign-student-data"
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        roster, campaign = plan.roster, plan.campaign
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        roster, campaign = mailing.roster, mailing.campaign
         households: dict[str, list[Student]] = {}
         for student_id in campaign.selected:
             student = roster.student_by_id[student_id]
             households.setdefault(student.last_name, []).append(student)
         outgoing = []
         for children in households.values():
-            addresses = sorted({a for kid in children for a in plan.recipients[kid.id]})
+            addresses = sorted({a for kid in children for a in mailing.addresses(kid.id)})
             for address in addresses:
-                greeted = next(k for k in children if address in plan.recipients[k.id])
+                greeted = next(k for k in children if address in mailing.addresses(k.id))
                 contact = greeted_contact(roster, greeted.id, address)
                 message = EmailMessage()
                 message["From"] = campaign.sender
@@ -262,8 +295,8 @@ class Race(Mutant):
     name, catches = "race", "foreign-student-data"
     workers = 4
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        roster, campaign = plan.roster, plan.campaign
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        roster, campaign = mailing.roster, mailing.campaign
         shared: dict[str, Any] = {}  # the bug: one context for every worker
 
         def render_notice(student: Student, address: str) -> Outgoing:
@@ -280,7 +313,7 @@ class Race(Mutant):
         jobs = [
             (roster.student_by_id[student_id], address)
             for student_id in campaign.selected
-            for address in sorted(plan.recipients[student_id])
+            for address in mailing.addresses(student_id)
         ]
         with ThreadPoolExecutor(self.workers) as pool:
             return list(pool.map(lambda job: render_notice(*job), jobs))
@@ -292,12 +325,12 @@ class OrderDependent(Mutant):
 
     name, catches = "order-dependent", "foreign-student-data"
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        roster, campaign = plan.roster, plan.campaign
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        roster, campaign = mailing.roster, mailing.campaign
         outgoing = []
         current: list[str] = []
         for student_id in campaign.selected:
-            current = sorted(plan.recipients[student_id]) or current
+            current = list(mailing.addresses(student_id)) or current
             student = roster.student_by_id[student_id]
             for address in current:
                 contact = greeted_contact(roster, student_id, address)
@@ -317,14 +350,14 @@ class StaleCache(Mutant):
     def __init__(self) -> None:
         self._recipients: dict[str, tuple[tuple[str, Contact], ...]] = {}
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        roster, campaign = plan.roster, plan.campaign
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        roster, campaign = mailing.roster, mailing.campaign
         outgoing = []
         for student_id in campaign.selected:
             if student_id not in self._recipients:
                 self._recipients[student_id] = tuple(
                     (address, greeted_contact(roster, student_id, address))
-                    for address in sorted(plan.recipients[student_id])
+                    for address in mailing.addresses(student_id)
                 )
             student = roster.student_by_id[student_id]
             for address, contact in self._recipients[student_id]:
@@ -339,8 +372,8 @@ class Unrendered(Mutant):
 
     name, catches = "unrendered", "unrendered-template"
 
-    def outgoing(self, plan: Plan) -> list[Outgoing]:
-        roster, campaign = plan.roster, plan.campaign
+    def outgoing(self, mailing: Mailing) -> list[Outgoing]:
+        roster, campaign = mailing.roster, mailing.campaign
         left = "{student_first_name}"
         unmerged = dataclasses.replace(
             campaign,
@@ -351,7 +384,7 @@ class Unrendered(Mutant):
         for position, student_id in enumerate(campaign.selected):
             student = roster.student_by_id[student_id]
             body_from = unmerged if position % 3 == 0 else campaign
-            for address in sorted(plan.recipients[student_id]):
+            for address in mailing.addresses(student_id):
                 contact = greeted_contact(roster, student_id, address)
                 message = compose_notice(body_from, student, contact)
                 outgoing.append(Outgoing(campaign.sender, (contact.email or address,), message))
@@ -363,6 +396,7 @@ MUTANTS: dict[str, type[Mutant]] = {
     for m in (
         ToAll,
         JoinShift,
+        DetailShift,
         IgnoresRestricted,
         BccHeader,
         Duplicate,

@@ -6,7 +6,7 @@ several SMTP connections busy, so the sink never waits for the next message to b
 
 Threads or processes. In a run the sink serves in a thread of this very process, so sender
 threads and the sink share one interpreter lock, and one core. A large campaign is therefore
-sent from forked processes (each inherits the plan, takes the next range of students and
+sent from forked processes (each inherits the mailing, takes the next range of students and
 sends it over its own connection), which leaves this process's core to the sink; a small one,
 or a platform without fork, from threads.
 """
@@ -20,10 +20,10 @@ import threading
 from collections.abc import Iterator
 
 from harness.adapters.base import AdapterOutcome, SmtpTarget
-from harness.adapters.compose import Outgoing, greeted_contact, send_all
+from harness.adapters.compose import Outgoing, send_all
 from harness.adapters.notice_bytes import notice_bytes
+from harness.adapters.recipients import Mailing
 from harness.errors import AdapterError
-from harness.oracle.plan import Plan
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
 
@@ -40,15 +40,14 @@ _RANGES_PER_PROCESS = 20
 
 
 def reference_transactions(
-    plan: Plan, first: int = 0, stop: int | None = None
+    mailing: Mailing, first: int = 0, stop: int | None = None
 ) -> Iterator[Outgoing]:
     """One notice per (recipient address, selected student), composed as it is needed; for the
     selected students first..stop (all by default)."""
-    roster, campaign = plan.roster, plan.campaign
+    roster, campaign = mailing.roster, mailing.campaign
     for student_id in itertools.islice(campaign.selected, first, stop):
         student = roster.student_by_id[student_id]
-        for address in sorted(plan.recipients[student_id]):
-            contact = greeted_contact(roster, student_id, address)
+        for address, contact in mailing.recipients[student_id]:
             raw = notice_bytes(campaign, student, contact)
             yield Outgoing(campaign.sender, (contact.email or address,), raw)
 
@@ -80,22 +79,22 @@ def send_concurrently(smtp: SmtpTarget, transactions: Iterator[Outgoing], connec
 
 
 # What the forked senders inherit; set only while their pool lives.
-_INHERITED: tuple[Plan, SmtpTarget] | None = None
+_INHERITED: tuple[Mailing, SmtpTarget] | None = None
 
 
 def _send_range(bounds: tuple[int, int]) -> None:
     """In a forked sender: send the notices of selected students bounds[0]..bounds[1]."""
     assert _INHERITED is not None, "a sender process must be forked by send_from_processes"
-    plan, smtp = _INHERITED
-    send_all(smtp, reference_transactions(plan, *bounds))
+    mailing, smtp = _INHERITED
+    send_all(smtp, reference_transactions(mailing, *bounds))
 
 
-def send_from_processes(plan: Plan, smtp: SmtpTarget, processes: int) -> None:
+def send_from_processes(mailing: Mailing, smtp: SmtpTarget, processes: int) -> None:
     """Send every notice from `processes` forked processes, a range of students at a time."""
     global _INHERITED
-    selected = len(plan.campaign.selected)
+    selected = len(mailing.campaign.selected)
     ranges = [(first, min(first + _RANGE, selected)) for first in range(0, selected, _RANGE)]
-    _INHERITED = (plan, smtp)
+    _INHERITED = (mailing, smtp)
     # As the judging workers do (harness.oracle.parallel): the collector would write to every
     # inherited object's page, and a sender renewed now and then gives back the pages its
     # reference counts copied.
@@ -121,12 +120,12 @@ class ReferenceAdapter:
         self.connections = connections
 
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
-        plan = Plan(roster, campaign)
-        wanted = 1 + plan.expected_copies // _PER_CONNECTION
+        mailing = Mailing(roster, campaign)
+        wanted = 1 + mailing.copies // _PER_CONNECTION
         connections = max(1, min(self.connections, wanted))
         forkable = "fork" in multiprocessing.get_all_start_methods()
-        if plan.expected_copies >= PROCESS_MIN_COPIES and forkable:
-            send_from_processes(plan, smtp, connections)
+        if mailing.copies >= PROCESS_MIN_COPIES and forkable:
+            send_from_processes(mailing, smtp, connections)
         else:
-            send_concurrently(smtp, reference_transactions(plan), connections)
+            send_concurrently(smtp, reference_transactions(mailing), connections)
         return AdapterOutcome(spec=self.spec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands.options import EXIT_PASS, Verbs, positive_int
+from harness.commands.options import EXIT_ERROR, EXIT_PASS, Verbs, positive_int
 
 
 def register(verbs: Verbs) -> None:
@@ -47,16 +47,11 @@ def execute_init(args: argparse.Namespace) -> int:
 
 def execute_roster(args: argparse.Namespace) -> int:
     from harness.acceptance import load_suite, write_campaign_files
-    from harness.cli import main
+    from harness.commands.roster import write_roster
     from harness.roster.oneroster import read_bundle
 
     suite = load_suite(args.dir)
-    code = main(
-        ["roster", "generate", "--students", str(suite.students), "--seed", str(suite.seed),
-         "--format", suite.roster_format, "--out", str(suite.bundle)]
-    )  # fmt: skip
-    if code != EXIT_PASS:
-        return code
+    write_roster(suite.students, suite.seed, suite.roster_format, suite.bundle)
     for path in write_campaign_files(suite, read_bundle(suite.bundle)):
         print(f"wrote {path}")
     return EXIT_PASS
@@ -64,24 +59,21 @@ def execute_roster(args: argparse.Namespace) -> int:
 
 def execute_sink(args: argparse.Namespace) -> int:
     from harness.acceptance import load_suite
-    from harness.cli import main
+    from harness.commands.options import ProtocolOptions
+    from harness.commands.sink import record
 
     suite = load_suite(args.dir)
     _known(suite.campaigns, args.campaign)
     store = suite.store(args.campaign)
     store.parent.mkdir(parents=True, exist_ok=True)
-    argv = ["sink", "--host", suite.host, "--port", str(args.port or suite.port),
-            "--store", str(store)]  # fmt: skip
-    if suite.tls:
-        argv.append("--sink-tls")
-    if suite.auth:
-        argv += ["--sink-auth", suite.auth]
-    return main(argv)
+    protocol = ProtocolOptions(tls=suite.tls, auth=suite.auth or None)
+    return record(suite.host, args.port or suite.port, store, protocol=protocol)
 
 
 def execute_check(args: argparse.Namespace) -> int:
     from harness.acceptance import load_suite
-    from harness.cli import main
+    from harness.commands.check import check_store
+    from harness.commands.options import print_error, roster_file
     from harness.errors import HarnessError
 
     suite = load_suite(args.dir)
@@ -95,9 +87,18 @@ def execute_check(args: argparse.Namespace) -> int:
         )
     worst = EXIT_PASS
     for kind in recorded:
-        code = main(["check", "--store", str(suite.store(kind)), "--roster", str(suite.bundle),
-                     "--campaign", str(suite.campaign_file(kind)), "--report-dir",
-                     str(suite.report_dir(kind))])  # fmt: skip
+        # One campaign that cannot be judged (say, a damaged store) is reported on its own
+        # line; the others are still judged, and the exit code says the worst.
+        try:
+            code = check_store(
+                suite.store(kind),
+                roster_file(suite.bundle),
+                str(suite.campaign_file(kind)),
+                suite.report_dir(kind),
+            )
+        except HarnessError as exc:
+            print_error(exc)
+            code = EXIT_ERROR
         worst = max(worst, code)
     return worst
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from harness.commands.options import (
     EXIT_PASS,
     EXIT_VIOLATIONS,
+    RosterChoice,
     Verbs,
     add_real_address_option,
     add_roster_options,
@@ -30,8 +31,28 @@ def register(verbs: Verbs) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
+    if args.roster is None and args.seed is None:
+        raise HarnessError("check: give the roster the mail was sent for: --roster FILE or --seed")
+    return check_store(
+        args.store,
+        load_or_generate(args),
+        args.campaign,
+        args.report_dir,
+        allow_real_addresses=args.allow_real_addresses,
+    )
+
+
+def check_store(
+    store_path: Path,
+    choice: RosterChoice,
+    campaign_arg: str,
+    report_dir: Path,
+    *,
+    allow_real_addresses: bool = False,
+) -> int:
+    """Judge the mail in `store_path`, sent for `choice`'s roster and `campaign_arg` (a kind or
+    a campaign file); write the reports into `report_dir`, print the summary; the exit code."""
     from harness.adapters.base import AdapterOutcome
-    from harness.oracle.parallel import judge_messages
     from harness.oracle.plan import Plan
     from harness.oracle.tokens import TokenIndex
     from harness.report.json_report import build_report, write_report
@@ -39,45 +60,35 @@ def execute(args: argparse.Namespace) -> int:
     from harness.report.terminal import summary_lines
     from harness.roster.campaign_io import resolve_campaign
     from harness.roster.reserved import require_reserved
-    from harness.runner import RunResult, judge_capture
+    from harness.runner import judge_run
     from harness.sink.capture import ListSource
     from harness.sink.store import CaptureStore
 
-    if args.roster is None and args.seed is None:
-        raise HarnessError("check: give the roster the mail was sent for: --roster FILE or --seed")
-    choice = load_or_generate(args)
-    if not args.allow_real_addresses:
+    if not allow_real_addresses:
         require_reserved(choice.roster)
-    campaign = resolve_campaign(choice.roster, args.campaign)
-    with CaptureStore(args.store, create=False) as store:
-        plan = Plan(choice.roster, campaign)
+    campaign = resolve_campaign(choice.roster, campaign_arg)
+    with CaptureStore(store_path, create=False) as store:
         source = store.reader() or ListSource(list(store.iter_messages()))  # or ":memory:"
-        judge = judge_messages(plan, TokenIndex.build(choice.roster), source, count=store.count())
-        refusals = store.refusals()
-        violations = judge_capture(judge, (), refusals)
-        sessions = store.sessions()
-    result = RunResult(
-        plan=plan,
-        outcome=AdapterOutcome(spec=f"store:{args.store}"),
-        violations=violations,
-        messages=judge.messages,
-        copies=judge.copies,
-        recipients=len(judge.recipients),
-        connections=sessions,
-        refusals=len(refusals),
-        headers=judge.headers,
-    )
-    words = ["mailharness", "check", "--store", str(args.store), *choice.options]
+        result = judge_run(
+            Plan(choice.roster, campaign),
+            TokenIndex.build(choice.roster),
+            source,
+            count=store.count(),
+            refusals=store.refusals(),
+            outcome=AdapterOutcome(spec=f"store:{store_path}"),
+            connections=store.sessions(),
+        )
+    words = ["mailharness", "check", "--store", str(store_path), *choice.options]
     run_info = {
-        "adapter": f"store:{args.store}",
+        "adapter": f"store:{store_path}",
         "roster": choice.label,
         "campaign": campaign.id,
-        "reproduce": shlex.join([*words, "--campaign", args.campaign]),
+        "reproduce": shlex.join([*words, "--campaign", campaign_arg]),
     }
     report = build_report(result, run=run_info)
-    write_report(report, args.report_dir)
-    render_all(report, args.report_dir)
+    write_report(report, report_dir)
+    render_all(report, report_dir)
     for line in summary_lines(report):
         print(line)
-    print(f"report: {args.report_dir / 'report.html'} (and report.json, junit.xml, summary.md)")
+    print(f"report: {report_dir / 'report.html'} (and report.json, junit.xml, summary.md)")
     return EXIT_PASS if report["verdict"] == "pass" else EXIT_VIOLATIONS

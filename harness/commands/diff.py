@@ -64,6 +64,7 @@ class DiffUsageError(HarnessError):
 class Side:
     spec: str
     matrix: DeliveryMatrix
+    messages: int
     violations: dict[str, int]
 
 
@@ -143,20 +144,21 @@ def _deliver(
     sink: CaptureSink,
 ) -> Side:
     from harness.adapters.registry import resolve
-    from harness.oracle.matrix import build_matrix
     from harness.runner import run_once
 
-    # A fresh adapter per roster: each comparison stands alone.
+    # A fresh adapter per roster: each comparison stands alone. The matrix is the judge's:
+    # every message is decoded and scanned once, by run_once.
     adapter = resolve(spec, timeout=args.timeout)
     grace = args.grace if args.grace is not None else DEFAULT_GRACE
     result = run_once(roster, campaign, adapter, sink, grace=grace, index=index)
     violations = dict(Counter(v.check for v in result.violations))
-    return Side(spec, build_matrix(index, sink.messages()), violations)
+    return Side(spec, result.matrix, result.messages, violations)
 
 
 def _side_summary(side: Side) -> dict[str, Any]:
     return {
         "adapter": side.spec,
+        "messages": side.messages,
         "copies": side.matrix.copies,
         "recipients": len(side.matrix.shapes),
         "violations_by_check": side.violations,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,11 @@ DEFAULT_GRACE = 0.2
 
 # The subparsers object that `register` functions receive.
 Verbs = Any
+
+
+def print_error(error: BaseException) -> None:
+    """The one line a command's failure shows: `mailharness: error: ...` on stderr."""
+    print(f"mailharness: error: {error}", file=sys.stderr)
 
 
 def positive_int(text: str) -> int:
@@ -110,34 +116,55 @@ def add_protocol_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def sink_protocol(args: argparse.Namespace, workdir: Path) -> SinkProtocol:
-    """The protocol options asked for; a generated certificate is written into `workdir`.
+@dataclass(frozen=True)
+class ProtocolOptions:
+    """The sink protocol asked for on the command line (see `add_protocol_options`)."""
 
-    A verb without these options (`demo`) gets the plain default protocol.
-    """
+    tls: bool = False  # offer and require STARTTLS with a certificate made at start
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    auth: str | None = None  # "USER:PASS"
+    auth_optional: bool = False
+    size_limit: int | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ProtocolOptions:
+        """A verb without these options (`demo`) gets the plain default protocol."""
+        if not hasattr(args, "sink_tls"):
+            return cls()
+        return cls(
+            tls=args.sink_tls,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            auth=args.sink_auth,
+            auth_optional=args.sink_auth_optional,
+            size_limit=args.size_limit,
+        )
+
+
+def sink_protocol(options: ProtocolOptions, workdir: Path) -> SinkProtocol:
+    """The protocol `options` ask for; a generated certificate is written into `workdir`."""
     from harness.errors import SinkError
     from harness.sink.protocol import DATA_SIZE_LIMIT, Credentials, SinkProtocol
     from harness.sink.server import SINK_HOSTNAME
     from harness.sink.tls import generate_self_signed, load_identity
 
-    if not hasattr(args, "sink_tls"):
-        return SinkProtocol()
-    if (args.tls_cert is None) != (args.tls_key is None):
+    if (options.tls_cert is None) != (options.tls_key is None):
         raise SinkError("--tls-cert and --tls-key go together: give both or neither")
-    if args.sink_auth_optional and args.sink_auth is None:
+    if options.auth_optional and options.auth is None:
         raise SinkError("--sink-auth-optional needs --sink-auth USER:PASS")
     tls = None
-    if args.tls_cert is not None:
-        tls = load_identity(args.tls_cert, args.tls_key)
-    elif args.sink_tls:
+    if options.tls_cert is not None and options.tls_key is not None:
+        tls = load_identity(options.tls_cert, options.tls_key)
+    elif options.tls:
         tls = generate_self_signed(workdir, SINK_HOSTNAME)
-    credentials = Credentials.parse(args.sink_auth) if args.sink_auth is not None else None
+    credentials = Credentials.parse(options.auth) if options.auth is not None else None
     return SinkProtocol(
         tls=tls,
         require_tls=tls is not None,
         credentials=credentials,
-        auth_required=credentials is not None and not args.sink_auth_optional,
-        size_limit=args.size_limit or DATA_SIZE_LIMIT,
+        auth_required=credentials is not None and not options.auth_optional,
+        size_limit=options.size_limit or DATA_SIZE_LIMIT,
     )
 
 
@@ -148,15 +175,20 @@ class RosterChoice:
     options: tuple[str, ...]  # the options that give this roster again
 
 
-def load_or_generate(args: argparse.Namespace) -> RosterChoice:
-    from harness.roster.generate import generate_roster
+def roster_file(path: Path) -> RosterChoice:
+    """`--roster PATH`: a roster .json file, or a OneRoster CSV folder."""
     from harness.roster.io import load_roster
     from harness.roster.oneroster import read_bundle
 
+    roster = read_bundle(path) if path.is_dir() else load_roster(path)
+    return RosterChoice(roster, str(path), ("--roster", str(path)))
+
+
+def load_or_generate(args: argparse.Namespace) -> RosterChoice:
+    from harness.roster.generate import generate_roster
+
     if args.roster is not None:
-        path: Path = args.roster
-        roster = read_bundle(path) if path.is_dir() else load_roster(path)
-        return RosterChoice(roster, str(path), ("--roster", str(path)))
+        return roster_file(args.roster)
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     return RosterChoice(
         generate_roster(args.students, seed),

@@ -27,17 +27,22 @@ def register(verbs: Verbs) -> None:
 
 
 def execute_generate(args: argparse.Namespace) -> int:
+    write_roster(args.students, args.seed, args.format, args.out)
+    return EXIT_PASS
+
+
+def write_roster(students: int, seed: int, form: str, out: Path) -> None:
+    """Generate `students` students from `seed` and write them to `out` in `form` (FORMATS)."""
     from harness.roster.generate import generate_roster
     from harness.roster.io import save_roster
     from harness.roster.oneroster import write_bundle
 
-    roster = generate_roster(args.students, args.seed)
-    if args.format == "json":
-        save_roster(roster, args.out)
+    roster = generate_roster(students, seed)
+    if form == "json":
+        save_roster(roster, out)
     else:
-        write_bundle(roster, args.out, version=args.format.removeprefix("oneroster"))
+        write_bundle(roster, out, version=form.removeprefix("oneroster"))
     print(
-        f"wrote {args.out}: {len(roster.students)} students, {len(roster.contacts)} contacts, "
+        f"wrote {out}: {len(roster.students)} students, {len(roster.contacts)} contacts, "
         f"{len(roster.links)} links"
     )
-    return EXIT_PASS

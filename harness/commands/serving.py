@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from harness.commands.options import sink_protocol
+from harness.commands.options import ProtocolOptions, sink_protocol
 from harness.sink.faults import FaultPlan
 from harness.sink.handler import Listener
 from harness.sink.server import CaptureSink, check_listen_address
@@ -24,11 +24,37 @@ def serving(
     fresh_store: bool = True,
     listener: Listener | None = None,
 ) -> Iterator[CaptureSink]:
-    """A started sink on `args.host`/`args.port`, recording into `store_path` if given.
+    """A started sink on `args.host`/`args.port`, with the protocol options in `args`."""
+    with serving_at(
+        args.host,
+        args.port,
+        allow_remote=args.allow_remote,
+        protocol=ProtocolOptions.from_args(args),
+        faults=faults,
+        store_path=store_path,
+        fresh_store=fresh_store,
+        listener=listener,
+    ) as sink:
+        yield sink
+
+
+@contextlib.contextmanager
+def serving_at(
+    host: str,
+    port: int,
+    *,
+    allow_remote: bool = False,
+    protocol: ProtocolOptions | None = None,
+    faults: FaultPlan | None = None,
+    store_path: Path | None = None,
+    fresh_store: bool = True,
+    listener: Listener | None = None,
+) -> Iterator[CaptureSink]:
+    """A started sink on `host`:`port`, recording into `store_path` if given.
 
     `fresh_store`: refuse a store that already holds messages (a run judges only its own).
     """
-    check_listen_address(args.host, args.allow_remote)  # before any file is touched
+    check_listen_address(host, allow_remote)  # before any file is touched
     with contextlib.ExitStack() as stack:
         store = None
         if store_path is not None:
@@ -43,12 +69,12 @@ def serving(
         # A generated TLS certificate lives as long as the sink (clients read it as CA file).
         workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="mailharness-tls-"))
         sink = CaptureSink(
-            args.host,
-            args.port,
-            allow_non_loopback=args.allow_remote,
+            host,
+            port,
+            allow_non_loopback=allow_remote,
             store=store,
             faults=faults,
             listener=listener,
-            protocol=sink_protocol(args, Path(workdir)),
+            protocol=sink_protocol(protocol or ProtocolOptions(), Path(workdir)),
         )
         yield stack.enter_context(sink)

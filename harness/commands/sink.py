@@ -10,6 +10,7 @@ from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from harness.commands.options import (
     EXIT_PASS,
@@ -19,6 +20,10 @@ from harness.commands.options import (
     add_protocol_options,
 )
 from harness.sink.capture import CapturedMessage, Refusal
+
+if TYPE_CHECKING:
+    from harness.commands.options import ProtocolOptions
+    from harness.sink.faults import FaultPlan
 
 DEFAULT_STORE = Path("reports/sink.sqlite")
 SUBJECT_WIDTH = 72
@@ -44,10 +49,33 @@ def register(verbs: Verbs) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from harness.commands.serving import serving
+    from harness.commands.options import ProtocolOptions
     from harness.sink.faults import FaultPlan
 
-    faults = FaultPlan.parse(args.fault, args.fault_seed)
+    return record(
+        args.host,
+        args.port,
+        args.store,
+        protocol=ProtocolOptions.from_args(args),
+        faults=FaultPlan.parse(args.fault, args.fault_seed),
+        allow_remote=args.allow_remote,
+        quiet=args.quiet,
+    )
+
+
+def record(
+    host: str,
+    port: int,
+    store_path: Path,
+    *,
+    protocol: ProtocolOptions | None = None,
+    faults: FaultPlan | None = None,
+    allow_remote: bool = False,
+    quiet: bool = False,
+) -> int:
+    """Listen on `host`:`port` and record into `store_path` until SIGINT or SIGTERM."""
+    from harness.commands.serving import serving_at
+
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -55,13 +83,22 @@ def execute(args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        listener = None if args.quiet else print_arrival
-        with serving(args, faults, args.store, fresh_store=False, listener=listener) as sink:
+        listener = None if quiet else print_arrival
+        with serving_at(
+            host,
+            port,
+            allow_remote=allow_remote,
+            protocol=protocol,
+            faults=faults,
+            store_path=store_path,
+            fresh_store=False,
+            listener=listener,
+        ) as sink:
             assert sink.store is not None
             held = sink.store.count()
             where = f"[{sink.host}]:{sink.port}" if ":" in sink.host else f"{sink.host}:{sink.port}"
             print(
-                f"mailharness sink listening on {where}, storing into {args.store}"
+                f"mailharness sink listening on {where}, storing into {store_path}"
                 f" ({held} messages already)" + (f"; faults {faults.describe()}" if faults else ""),
                 flush=True,
             )
@@ -71,11 +108,11 @@ def execute(args: argparse.Namespace) -> int:
             while not stop.wait(0.5):
                 pass
             print("stopping", flush=True)
-        # The store is closed (every queued message committed) when `serving` returns.
+        # The store is closed (every queued message committed) when `serving_at` returns.
         from harness.sink.store import CaptureStore
 
-        with CaptureStore(args.store, create=False) as store:
-            print(f"stopped: {store.count()} messages in {args.store}", flush=True)
+        with CaptureStore(store_path, create=False) as store:
+            print(f"stopped: {store.count()} messages in {store_path}", flush=True)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

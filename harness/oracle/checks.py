@@ -1,128 +1,86 @@
-"""The checks of DESIGN.md (and `unrendered-template`), applied to every captured copy.
+"""The checks' registry and the `Judge` that applies them.
 
-Each copy is judged on what its recipient can see. Detection (which students and contacts a
-copy reveals) happens once per message; the checks then compare those subjects with what the
-plan allows for the copy's recipient.
+Every check is a plain function (`copy_checks.py`: judged on each copy; `run_checks.py`:
+judged on the whole run, or between a run and its metamorphic variants). The lists below are
+the registry: a check is judged, and reported, when it is listed here; `CHECKS` (ids,
+severities, descriptions) is derived from them. Adding a check is one function and one line.
+
+Detection (which students and contacts a message reveals) happens once per message
+(`findings.find_subjects`); the copy checks then compare those subjects with what the plan
+allows for each copy's recipient, and the judge fills the run's delivery matrix on the way.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections import Counter
 
-from harness.oracle.decode import visible_segments
+from harness.oracle.copy_checks import (
+    CopyCase,
+    CopyCheck,
+    exposed_recipients,
+    foreign_student_data,
+    restricted_recipient,
+    unintended_recipient,
+    unreadable_content,
+    unrendered_template,
+    wrong_detail,
+)
+from harness.oracle.findings import CopyFindings, find_subjects
 from harness.oracle.headers import copy_headers
+from harness.oracle.matrix import DeliveryMatrix
 from harness.oracle.plan import Plan
-from harness.oracle.template_check import TemplateHit, find_unrendered
-from harness.oracle.tokens import Hit, TokenIndex
+from harness.oracle.run_checks import (
+    RelationCheck,
+    RunCase,
+    RunCheck,
+    delivery_failure,
+    duplicate_notice,
+    metamorphic_difference,
+    missing_notice,
+)
+from harness.oracle.tokens import TokenIndex
+from harness.oracle.violation import MAX_LISTED, CheckSpec, Evidence, Violation
 from harness.roster.model import normalize_address
-from harness.sink.capture import CapturedMessage, Copy, Refusal
+from harness.sink.capture import CapturedMessage, Refusal
 
+__all__ = [
+    "CHECKS",
+    "COPY_CHECKS",
+    "MAX_LISTED",
+    "RELATION_CHECKS",
+    "RUN_CHECKS",
+    "SEVERITY",
+    "CheckSpec",
+    "CopyFindings",
+    "Evidence",
+    "Judge",
+    "Violation",
+    "find_subjects",
+]
 
-@dataclass(frozen=True)
-class CheckSpec:
-    id: str
-    severity: str
-    fires_when: str
-
+COPY_CHECKS: tuple[CopyCheck, ...] = (
+    foreign_student_data,
+    exposed_recipients,
+    restricted_recipient,
+    wrong_detail,
+    unintended_recipient,
+    unrendered_template,
+    unreadable_content,
+)
+RUN_CHECKS: tuple[RunCheck, ...] = (
+    missing_notice,
+    duplicate_notice,
+    delivery_failure,
+)
+# Judged by `run --examples` (harness.search), between a run and its variants.
+RELATION_CHECKS: tuple[RelationCheck, ...] = (metamorphic_difference,)
 
 CHECKS: tuple[CheckSpec, ...] = (
-    CheckSpec(
-        "foreign-student-data",
-        "critical",
-        "a copy carries data of a student not linked to its recipient",
-    ),
-    CheckSpec(
-        "exposed-recipients",
-        "critical",
-        "a copy reveals the address or name of a contact its recipient may not see",
-    ),
-    CheckSpec(
-        "restricted-recipient",
-        "critical",
-        "a copy about a student reaches a contact restricted for that student",
-    ),
-    CheckSpec(
-        "unintended-recipient",
-        "major",
-        "a copy reaches an address that is no recipient, or concerns a linked student it must not",
-    ),
-    CheckSpec(
-        "unrendered-template",
-        "major",
-        "a copy still shows template syntax around a field name ({student_first_name})",
-    ),
-    CheckSpec("missing-notice", "minor", "a recipient got no copy about a student it must hear of"),
-    CheckSpec("duplicate-notice", "minor", "a recipient got more than one copy about a student"),
-    CheckSpec(
-        "delivery-failure",
-        "minor",
-        "a notice the sink refused permanently (5xx) was never delivered: not a leak, a bounce",
-    ),
-    CheckSpec(
-        "metamorphic-difference",
-        "major",
-        "shuffling, splitting or renaming the roster changed who got whose data",
-    ),
+    *(check.spec for check in COPY_CHECKS),
+    *(check.spec for check in RUN_CHECKS),
+    *(check.spec for check in RELATION_CHECKS),
 )
 SEVERITY = {spec.id: spec.severity for spec in CHECKS}
-
-# One violation may list many students or pieces of evidence (a To: line of 200 parents); the
-# report keeps the first ones and the total.
-MAX_LISTED = 25
-
-
-@dataclass(frozen=True)
-class Evidence:
-    location: str  # where in the copy: "header:To", "part 1 text/plain", "attachment x.csv"
-    text: str  # the matched token, with some context
-    match: tuple[int, int] | None = None  # where the matched token is in `text`
-
-    def as_dict(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"location": self.location, "text": self.text}
-        if self.match is not None:
-            entry["match"] = list(self.match)
-        return entry
-
-
-@dataclass(frozen=True)
-class Violation:
-    check: str
-    recipient: str
-    students: tuple[str, ...]
-    evidence: tuple[Evidence, ...] = ()
-    contacts: tuple[str, ...] = ()
-    message_seq: int | None = None  # the captured message, None for what is missing
-
-    @property
-    def severity(self) -> str:
-        return SEVERITY[self.check]
-
-
-@dataclass
-class CopyFindings:
-    """The subjects detected in one message, shared by all its copies."""
-
-    students: dict[str, list[Hit]] = field(default_factory=dict)
-    ambiguous_students: list[Hit] = field(default_factory=list)
-    contacts: list[Hit] = field(default_factory=list)
-    templates: list[TemplateHit] = field(default_factory=list)
-
-
-def find_subjects(index: TokenIndex, raw: bytes) -> CopyFindings:
-    findings = CopyFindings()
-    segments = visible_segments(raw)
-    findings.templates = find_unrendered(segments)
-    for hit in index.scan(segments):
-        if hit.kind == "contact":
-            findings.contacts.append(hit)
-        elif len(hit.subject_ids) == 1:
-            findings.students.setdefault(next(iter(hit.subject_ids)), []).append(hit)
-        else:
-            findings.ambiguous_students.append(hit)
-    return findings
 
 
 class Judge:
@@ -132,9 +90,7 @@ class Judge:
         self.plan = plan
         self.index = index
         self.violations: list[Violation] = []
-        self.delivered: Counter[tuple[str, str]] = Counter()  # (recipient, student) -> copies
-        # Every (recipient, student) a copy concerned, allowed or not: the delivery matrix.
-        self.matrix: Counter[tuple[str, str]] = Counter()
+        self.matrix = DeliveryMatrix()
         self.copies = 0
         self.messages = 0
         self.recipients: set[str] = set()
@@ -144,100 +100,28 @@ class Judge:
         self.refused_pairs: dict[tuple[str, str], str] = {}  # refused DATA: (r, student)
         self.refused_recipients: dict[str, str] = {}  # refused at RCPT: content never sent
 
+    @property
+    def delivered(self) -> Counter[tuple[str, str]]:
+        """(recipient, student) -> copies the plan allows: the matrix's authorized cells."""
+        authorized_for = self.plan.authorized_for
+        return Counter(
+            {cell: n for cell, n in self.matrix.cells.items() if cell[1] in authorized_for(cell[0])}
+        )
+
     def judge_message(self, message: CapturedMessage) -> None:
-        findings = find_subjects(self.index, message.raw)
+        findings = find_subjects(self.index, message.raw, self.plan.details)
         self.messages += 1
         found_before = len(self.violations)
         for copy in message.copies():
-            self._judge_copy(copy, findings)
+            case = CopyCase.of(self.plan, copy.recipient, message.seq, findings)
+            self.copies += 1
+            self.recipients.add(case.recipient)
+            self.matrix.add_copy(case.recipient, case.concerned, findings.addresses_shown)
+            for check in COPY_CHECKS:
+                self.violations.extend(check.judge(case))
         if len(self.violations) > found_before:
             # Kept now: the judge sees each message once (streamed from the sink's store).
             self.headers[message.seq] = copy_headers(message.raw)
-
-    def _judge_copy(self, copy: Copy, findings: CopyFindings) -> None:
-        plan, r = self.plan, copy.recipient
-        self.copies += 1
-        self.recipients.add(r)
-        linked = plan.linked(r)
-        authorized = plan.authorized_for(r)
-        concerned = dict(findings.students)
-        for hit in findings.ambiguous_students:
-            # Attributed to every candidate; flagged only when no candidate may be named here.
-            attributable = sorted(hit.subject_ids & linked) or sorted(hit.subject_ids)
-            for student_id in attributable:
-                concerned.setdefault(student_id, []).append(hit)
-
-        by_check: dict[str, list[str]] = defaultdict(list)
-        for student_id in sorted(concerned):
-            self.matrix[(r, student_id)] += 1
-            if student_id not in linked:
-                by_check["foreign-student-data"].append(student_id)
-            elif r in plan.restricted_addresses(student_id):
-                by_check["restricted-recipient"].append(student_id)
-            elif student_id not in authorized:
-                by_check["unintended-recipient"].append(student_id)
-            else:
-                self.delivered[(r, student_id)] += 1
-        for check, students in by_check.items():
-            hits = [hit for s in students for hit in concerned[s]]
-            self._add(check, r, students, hits, message_seq=copy.message.seq)
-        if not authorized and not concerned:
-            # No student data to blame: the address simply receives nothing in this campaign.
-            self._add("unintended-recipient", r, [], [], message_seq=copy.message.seq)
-
-        allowed_contacts = plan.allowed_contacts(r)
-        exposed = [hit for hit in findings.contacts if not hit.subject_ids & allowed_contacts]
-        if exposed:
-            contact_ids = sorted({c for hit in exposed for c in hit.subject_ids})
-            links_by_contact = plan.roster.links_by_contact
-            students = sorted(
-                {link.student_id for c in contact_ids for link in links_by_contact.get(c, ())}
-            )
-            self._add(
-                "exposed-recipients",
-                r,
-                students,
-                exposed,
-                contacts=contact_ids,
-                message_seq=copy.message.seq,
-            )
-
-        if findings.templates:
-            evidence = tuple(
-                Evidence(hit.location, hit.context, (hit.start, hit.end))
-                for hit in findings.templates
-            )
-            self.violations.append(
-                Violation(
-                    "unrendered-template",
-                    r,
-                    tuple(sorted(concerned)),
-                    evidence,
-                    message_seq=copy.message.seq,
-                )
-            )
-
-    def _add(
-        self,
-        check: str,
-        recipient: str,
-        students: Iterable[str],
-        hits: Iterable[Hit],
-        *,
-        contacts: Iterable[str] = (),
-        message_seq: int | None = None,
-    ) -> None:
-        evidence = tuple(dict.fromkeys(_evidence(hit) for hit in hits))
-        self.violations.append(
-            Violation(
-                check=check,
-                recipient=recipient,
-                students=tuple(students),
-                evidence=evidence,
-                contacts=tuple(contacts),
-                message_seq=message_seq,
-            )
-        )
 
     def note_refusal(self, refusal: Refusal) -> None:
         """Remember a permanent refusal, so that what it stopped is a delivery failure.
@@ -261,28 +145,7 @@ class Judge:
 
     def finish(self) -> list[Violation]:
         """Add what is missing or doubled once every copy is judged; return all violations."""
-        for student_id, addresses in self.plan.recipients.items():
-            for r in sorted(addresses):
-                count = self.delivered[(r, student_id)]
-                refused = self.refused_pairs.get((r, student_id)) or self.refused_recipients.get(r)
-                if count == 0 and refused is not None:
-                    evidence = [Evidence("envelope", f"refused for {r}: {refused}")]
-                    self.violations.append(
-                        Violation("delivery-failure", r, (student_id,), tuple(evidence))
-                    )
-                elif count == 0:
-                    self._add("missing-notice", r, [student_id], [])
-                elif count > 1:
-                    evidence = [Evidence("envelope", f"{count} copies to {r} about {student_id}")]
-                    self.violations.append(
-                        Violation("duplicate-notice", r, (student_id,), tuple(evidence))
-                    )
+        case = RunCase(self.plan, self.matrix, self.refused_pairs, self.refused_recipients)
+        for check in RUN_CHECKS:
+            self.violations.extend(check.judge(case))
         return self.violations
-
-
-def _evidence(hit: Hit) -> Evidence:
-    if not hit.context:
-        return Evidence(hit.location, hit.token)
-    return Evidence(
-        hit.location, hit.context, (hit.context_start, hit.context_start + len(hit.token))
-    )

@@ -6,9 +6,8 @@ raises on input it cannot read (the caller shows what it can and moves on). The 
 readers (pypdf, openpyxl) are imported on first use: a copy without such an attachment never
 pays for them.
 
-Everything a hostile or broken file could inflate is bounded by `Budget`: the bytes
-decompressed out of archives and office documents, the archive members opened, the archive
-nesting depth, the PDF pages read, the characters of text produced.
+Everything a hostile or broken file could inflate is bounded by `budget.Budget`, which also
+notes what was left unread and why.
 """
 
 from __future__ import annotations
@@ -23,6 +22,8 @@ import zipfile
 from collections.abc import Callable, Iterator
 from html import unescape
 
+from harness.oracle.budget import Budget
+
 __all__ = [
     "Budget",
     "archive_members",
@@ -36,44 +37,6 @@ __all__ = [
 
 # Separates values that are distinct on screen so that no name matches across two of them.
 SEPARATOR = "\n|\n"
-
-
-class Budget:
-    """What one attachment (with everything nested in it) may still cost. Shared down the
-    nesting, so a zip of zips of spreadsheets is bounded as a whole, not per level."""
-
-    MAX_DEPTH = 3  # archives within archives
-    MAX_MEMBERS = 256  # archive members and document parts opened
-    MAX_BYTES = 32 * 1024 * 1024  # decompressed out of archives and documents
-    MAX_PAGES = 300  # of PDFs
-    MAX_CHARS = 4 * 1024 * 1024  # of text produced from one attachment
-
-    def __init__(self) -> None:
-        self.members = self.MAX_MEMBERS
-        self.bytes = self.MAX_BYTES
-        self.pages = self.MAX_PAGES
-        self.chars = self.MAX_CHARS
-        self.depth = 0  # archives currently open around the one being read
-        self.cut = False  # something was left unread for want of budget
-
-    def exhausted(self) -> bool:
-        """Has anything run out (so that some content may have been left unread)?"""
-        return self.cut or min(self.members, self.bytes, self.pages, self.chars) <= 0
-
-    def take_member(self, size: int) -> bool:
-        """Reserve one member of `size` decompressed bytes; False when over budget."""
-        if self.members <= 0 or size > self.bytes:
-            self.cut = True
-            return False
-        self.members -= 1
-        self.bytes -= size
-        return True
-
-    def take_text(self, text: str) -> str:
-        kept = text[: max(self.chars, 0)]
-        self.chars -= len(kept)
-        self.cut = self.cut or len(kept) < len(text)
-        return kept
 
 
 # ------------------------------------------------------------------------------- archives
@@ -91,14 +54,22 @@ def archive_members(
         for info in archive.infolist():
             if info.is_dir() or not wanted(info.filename):
                 continue
+            if budget.members <= 0:
+                budget.cut = True
+                budget.skip(
+                    f" > {info.filename}",
+                    f"over the budget of {budget.MAX_MEMBERS} archive members and document "
+                    "parts per message: this one and the rest",
+                )
+                return
             if not budget.take_member(info.file_size):
-                if budget.members <= 0:
-                    return
+                budget.skip(f" > {info.filename}", budget.over_bytes(info.file_size))
                 continue
             try:
                 with archive.open(info) as member:
                     content = member.read(info.file_size + 1)
-            except Exception:  # encrypted, a bad CRC, an unsupported compression
+            except Exception as error:  # encrypted, a bad CRC, an unsupported compression
+                budget.skip(f" > {info.filename}", f"could not be read: {error}")
                 continue
             yield info.filename, content
 
@@ -173,7 +144,7 @@ def office_text(data: bytes, budget: Budget, *, cells: bool = True) -> list[tupl
     for name, content in archive_members(data, budget, wanted):
         markup = content.decode("utf-8", errors="replace")
         fields = _PROPERTIES_PART.fullmatch(name) is not None
-        text = budget.take_text(xml_text(markup, fields=fields))
+        text = budget.take_text(xml_text(markup, fields=fields), f" {name}")
         if text.strip():
             found.append((f" {name}", text))
     return found
@@ -188,8 +159,10 @@ def xlsx_text(data: bytes, budget: Budget) -> list[tuple[str, str]]:
     last_name columns reads whole; then sheet names, comments and document properties."""
     from openpyxl import load_workbook  # a second or so to import: only when needed
 
-    if not _within_declared_size(data, budget):
+    total = _declared_size(data)
+    if total > budget.bytes:
         budget.cut = True
+        budget.skip("", f"spreadsheet of {budget.over_bytes(total)}")
         return []
     found: list[tuple[str, str]] = []
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -205,6 +178,8 @@ def xlsx_text(data: bytes, budget: Budget) -> list[tuple[str, str]]:
                     lines.append(line)
                     budget.chars -= len(line)
                     if budget.chars <= 0:
+                        budget.cut = True
+                        budget.skip(f" sheet {sheet.title}", budget.over_chars())
                         break
             if lines:
                 found.append((f" sheet {sheet.title}", "\n".join(lines)))
@@ -215,10 +190,9 @@ def xlsx_text(data: bytes, budget: Budget) -> list[tuple[str, str]]:
     return found
 
 
-def _within_declared_size(data: bytes, budget: Budget) -> bool:
+def _declared_size(data: bytes) -> int:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        total = sum(info.file_size for info in archive.infolist())
-    return total <= budget.bytes
+        return sum(info.file_size for info in archive.infolist())
 
 
 # --------------------------------------------------------------------------------- PDF
@@ -239,9 +213,16 @@ def pdf_text(data: bytes, budget: Budget) -> list[tuple[str, str]]:
     extras: list[str] = []
     for number, page in enumerate(reader.pages, start=1):
         if budget.pages <= 0 or budget.chars <= 0:
+            budget.cut = True
+            why = (
+                budget.over_chars()
+                if budget.chars <= 0
+                else (f"over the budget of {budget.MAX_PAGES} PDF pages per message: the rest")
+            )
+            budget.skip(f" page {number}", why)
             break
         budget.pages -= 1
-        text = budget.take_text(page.extract_text() or "")
+        text = budget.take_text(page.extract_text() or "", f" page {number}")
         if text.strip():
             found.append((f" page {number}", text))
         extras.extend(_annotations(page))
@@ -353,11 +334,35 @@ def _unescape(value: str) -> str:
 def csv_rows(text: str) -> str:
     """Each row of a CSV (or TSV, or semicolon-separated) file with its non-empty cells joined
     by spaces, one row per line: "S-1,Ann,Lee" reads as "S-1 Ann Lee", so that a name split
-    over first_name and last_name columns is found."""
+    over first_name and last_name columns is found. The lines are read one at a time and the
+    rows joined in blocks: a class list of 40 MB costs about its size again, not ten times."""
     first_line = text[: text.find("\n")] if "\n" in text else text
     delimiter = max(",;\t|", key=first_line.count)
-    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = csv.reader(_lines(text), delimiter=delimiter)
+    blocks: list[str] = []
+    block: list[str] = []
     try:
-        return "\n".join(" ".join(cell.strip() for cell in row if cell.strip()) for row in rows)
+        for row in rows:
+            block.append(" ".join(cell.strip() for cell in row if cell.strip()))
+            if len(block) >= 4096:
+                blocks.append("\n".join(block))
+                block.clear()
     except csv.Error:
         return ""
+    if block or not blocks:
+        blocks.append("\n".join(block))
+    return "\n".join(blocks)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` with their ends, as io.StringIO(text) gives them (split at "\n"),
+    without its copy of the whole text at four bytes a character."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        if end < 0:
+            if start < len(text):
+                yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1

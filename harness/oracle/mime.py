@@ -6,7 +6,11 @@ to `re.compile`. This is a port of CPython 3.11's `email/feedparser.py` (`_parse
 `_parse_headers`) over a list of lines, with boundary lines found by string comparison and
 leaf bodies taken in one slice. It builds plain compat32 `Message` objects with the same
 headers, unixfrom, payloads, preambles, epilogues and default types (the `defects` lists may
-differ). What it does not mirror cheaply (deep nesting, a stdlib error) it hands to the stdlib.
+differ). What it does not mirror cheaply (a stdlib error) it hands to the stdlib.
+
+Nesting is followed with a stack of generators, not recursion: a message nested 2,000
+multipart levels deep (which the stdlib fails to parse, out of recursion) parses like any
+other, at a cost in proportion to its size.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import email
 import io
 import re
 from bisect import bisect_left
+from collections.abc import Generator
 from email.message import Message
 from email.policy import compat32
 
@@ -24,17 +29,16 @@ __all__ = ["parse_message"]
 _HEADER = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
 # Characters str.splitlines() breaks at that universal newlines (feedparser's) do not.
 _EXTRA_LINE_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e")
-# Deeper than this the stdlib decides (it may run out of recursion itself).
-_MAX_DEPTH = 40
 
 # What a line is to a boundary (feedparser's boundaryre, with its optional end and line sep).
 _NOT_BOUNDARY = 0
 _SEPARATOR = 1
 _CLOSE = 2
 
-
-class _TooDeep(Exception):
-    """Nesting deeper than _MAX_DEPTH: let the stdlib parse the message."""
+# A nested part to parse: (the parent it is attached to, the parent's content type).
+_Call = tuple[Message, str]
+# feedparser's _parsegen for one part, as a generator that yields the parts nested in it.
+_Steps = Generator[_Call, None, None]
 
 
 def parse_message(raw: bytes) -> Message:
@@ -42,13 +46,24 @@ def parse_message(raw: bytes) -> Message:
     try:
         return _parse(raw)
     except Exception:
-        # Too deep, or an error the stdlib would raise too (the message's own methods raise it).
+        # An error the stdlib would raise too (the message's own methods raise it).
         return email.message_from_bytes(raw, policy=compat32)
 
 
 def _parse(raw: bytes) -> Message:
     text = raw.decode("ascii", "surrogateescape")
-    return _Parser(_split_lines(text)).parse(None, "", 0)
+    parser = _Parser(_split_lines(text))
+    root = Message()
+    # Each generator parses one part; a part nested in it is a new generator on the stack.
+    stack: list[_Steps] = [parser.parse(root, "")]
+    while stack:
+        try:
+            parent, parent_type = next(stack[-1])
+        except StopIteration:
+            stack.pop()
+            continue
+        stack.append(parser.parse(Message(), parent_type, parent))
+    return root
 
 
 def _split_lines(text: str) -> list[str]:
@@ -87,6 +102,7 @@ class _Parser:
         self.n = len(lines)
         self.pos = 0
         self.stack: list[str | None] = []
+        self.open: dict[str, int] = {}  # the separators on the stack, counted
         # Lines that may be boundaries; slots overwritten by unreadline never start with "--".
         self.dashes = [i for i, line in enumerate(lines) if line.startswith("--")]
         self.last: Message | None = None  # feedparser's _last, and its content type
@@ -97,11 +113,13 @@ class _Parser:
     def at_eof(self, line: str) -> bool:
         """Whether a matcher on the stack makes `line` a false EOF."""
         first = line[0]
-        if first == "-":
-            for matcher in self.stack:
-                if matcher is not None and _boundary_kind(line, matcher):
-                    return True
-        elif first in "\r\n":
+        if first == "-" and self.open:
+            # _boundary_kind(line, s) for some open s, found by lookup rather than by trying
+            # each: nesting thousands deep costs no more per line. A separator never ends in
+            # white space (the boundary is stripped), so the line is s, or s + "--", then blanks.
+            core = line.rstrip("\r\n").rstrip(" \t")
+            return core in self.open or (core.endswith("--") and core[:-2] in self.open)
+        if first in "\r\n":
             return None in self.stack
         return False
 
@@ -146,10 +164,8 @@ class _Parser:
 
     # ------------------------------------------------------------------------ _parsegen
 
-    def parse(self, parent: Message | None, parent_type: str, depth: int) -> Message:
-        if depth > _MAX_DEPTH:
-            raise _TooDeep
-        msg = Message()
+    def parse(self, msg: Message, parent_type: str, parent: Message | None = None) -> _Steps:
+        """Parse into `msg` (attached to `parent`), yielding each part nested in it."""
         if parent_type == "multipart/digest":
             msg.set_default_type("message/rfc822")
         if parent is not None:
@@ -169,20 +185,19 @@ class _Parser:
         ctype = _content_type(msg)
         self.last_type = ctype
         if ctype == "message/delivery-status":
-            self.parse_delivery_status(msg, ctype, depth)
+            yield from self.parse_delivery_status(msg, ctype)
         elif ctype.startswith("message/"):
-            self.parse(msg, ctype, depth + 1)
+            yield (msg, ctype)
         elif ctype.startswith("multipart/"):
-            self.parse_multipart(msg, ctype, depth)
+            yield from self.parse_multipart(msg, ctype)
         else:
             msg.set_payload(self.read_to_eof())
-        return msg
 
-    def parse_delivery_status(self, msg: Message, ctype: str, depth: int) -> None:
+    def parse_delivery_status(self, msg: Message, ctype: str) -> _Steps:
         # Blocks of headers separated by blank lines, each a message of its own.
         while True:
             self.stack.append(None)
-            self.parse(msg, ctype, depth + 1)
+            yield (msg, ctype)
             self.stack.pop()
             self.readline()  # the blank line
             line = self.readline()
@@ -190,7 +205,7 @@ class _Parser:
                 return
             self.unreadline(line)
 
-    def parse_multipart(self, msg: Message, ctype: str, depth: int) -> None:
+    def parse_multipart(self, msg: Message, ctype: str) -> _Steps:
         boundary = _boundary(msg)
         if boundary is None:
             msg.set_payload(self.read_to_eof())
@@ -222,7 +237,8 @@ class _Parser:
                         self.unreadline(line)
                         break
                 self.stack.append(separator)
-                self.parse(msg, ctype, depth + 1)
+                self.open[separator] = self.open.get(separator, 0) + 1
+                yield (msg, ctype)
                 # The line end before a boundary belongs to the boundary (RFC 2046).
                 last = self.last
                 assert last is not None
@@ -237,6 +253,10 @@ class _Parser:
                     if isinstance(payload, str):
                         last.set_payload(_strip_eol(payload))
                 self.stack.pop()
+                if self.open[separator] == 1:
+                    del self.open[separator]
+                else:
+                    self.open[separator] -= 1
                 self.last = msg
                 self.last_type = ctype
             else:

@@ -1,15 +1,19 @@
 """Judging across processes: one code path for ten copies and for a million.
 
-`judge_messages` splits the captured messages into spans, in arrival order, and hands the
-spans to a pool of worker processes forked once the plan, the token index and the message
-source exist (copy-on-write: nothing is rebuilt). A worker reads its span from the source
-itself (a store file, or the list it inherited), so the parent sends two integers per span,
-never the messages: pickling them cost the parent ~40 us per message, a fifth of a core at
-district scale. Each worker judges its span with a `Judge` of its own and hands back what the
-judge found: its violations, its (recipient, student) delivery counts, and its copy, message
-and recipient tallies. The parent merges them in span order, so the violations come out in
-the order a single `Judge` gives, and calls `finish()` once. Small runs, and platforms without
-fork, stay in this process.
+`judge_messages` splits the captured messages into spans of `CHUNK`, in arrival order, and
+hands the spans to a pool of worker processes forked once the plan (`Plan.prepare`), the
+token index and the message source exist (copy-on-write, with `gc.freeze` so the collector
+does not touch the inherited pages: nothing is rebuilt). A worker reads its span from the
+source itself (a store file, or the list it inherited), so the parent sends two integers per
+span, never the messages: pickling them cost the parent ~40 us per message, a fifth of a core
+at district scale. Each worker judges its span with a `Judge` of its own and hands back a
+`JudgeShare`: its violations, its part of the delivery matrix, the headers of the messages it
+flagged, and its copy, message and recipient tallies. The pool replaces a worker by a fresh
+fork after `SPANS_PER_WORKER` spans. The parent merges the shares in span order into one
+`Judge`, so the violations come out in the order a single `Judge` gives, and returns that
+judge unfinished: the caller notes the refusals and calls `finish()` once. Runs of fewer
+than `PARALLEL_MIN_MESSAGES` messages, one worker, and platforms without fork judge in this
+process, span by span.
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from harness.oracle.checks import Judge, Violation
+from harness.oracle.matrix import DeliveryMatrix
 from harness.oracle.plan import Plan
 from harness.oracle.tokens import TokenIndex
 from harness.sink.capture import CapturedMessage, ListSource, MessageSource, Span
@@ -41,18 +45,16 @@ class JudgeShare:
     """What one judge found in one chunk of messages."""
 
     violations: list[Violation]
-    delivered: Counter[tuple[str, str]]
     copies: int
     messages: int
     recipients: set[str]
-    matrix: Counter[tuple[str, str]]
+    matrix: DeliveryMatrix
     headers: dict[int, dict[str, str]]
 
     @classmethod
     def of(cls, judge: Judge) -> JudgeShare:
         return cls(
             judge.violations,
-            judge.delivered,
             judge.copies,
             judge.messages,
             judge.recipients,
@@ -62,7 +64,6 @@ class JudgeShare:
 
     def merge_into(self, judge: Judge) -> None:
         judge.violations.extend(self.violations)
-        judge.delivered.update(self.delivered)
         judge.matrix.update(self.matrix)
         judge.headers.update(self.headers)
         judge.copies += self.copies

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from harness.oracle.detail import DetailIndex
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
 
@@ -35,7 +36,8 @@ class Plan:
         """Build every table judging looks up, now rather than on the first message (at
         600,000 students that takes seconds; forked judges then share one copy)."""
         roster = self.roster
-        for table in (
+        # Reading a cached property builds it and keeps it on the instance.
+        _ = (
             roster.student_by_id,
             roster.contact_by_id,
             roster.links_by_student,
@@ -45,9 +47,14 @@ class Plan:
             self.recipients,
             self._restricted,
             self.authorized,
-        ):
-            assert table is not None
+            self.details,
+        )
         return self
+
+    @cached_property
+    def details(self) -> DetailIndex:
+        """Each selected student's own detail, as the components `wrong-detail` compares."""
+        return DetailIndex(self.campaign.details, self.campaign.templates().values())
 
     def restricted_addresses(self, student_id: str) -> frozenset[str]:
         return self._restricted.get(student_id, frozenset())

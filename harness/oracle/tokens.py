@@ -1,10 +1,13 @@
 """Which students and contacts a copy names: one Aho-Corasick automaton over the roster.
 
 `TokenIndex.build(roster)` normalizes every identifying token (student id and full name in
-its usual orders, contact email and full name) into one automaton; `scan(segments)` walks
-each segment's normalized text once, so the cost follows the length of the text, not the size
-of the roster. A token shared by several subjects (two students named Ann Lee, two contacts
-on one mailbox) gives one Hit naming them all: ambiguity is for the checks to resolve.
+its usual orders, contact email and full name) into one automaton over word codes, not
+characters (names share words more than prefixes). `scan(segments)` joins a message's
+normalized segments and walks the automaton once per batch of about `_BATCH` characters
+(long texts in overlapping windows), so the cost follows the length of the text, not the
+size of the roster. Matches count only as whole tokens (`_bounded`), read leftmost-longest.
+A token shared by several subjects (two students named Ann Lee, two contacts on one
+mailbox) gives one Hit naming them all: ambiguity is for the checks to resolve.
 """
 
 from __future__ import annotations
@@ -14,19 +17,28 @@ import itertools
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 import ahocorasick
 
-from harness.oracle.decode import Segment
 from harness.oracle.normalize import normalize
+from harness.oracle.segments import Segment, batches
 from harness.roster.model import Contact, Roster, Student
 
-__all__ = ["CONTEXT", "Hit", "Kind", "TokenIndex", "contact_tokens", "student_tokens"]
+__all__ = [
+    "CONTEXT",
+    "Hit",
+    "Kind",
+    "TextVisitor",
+    "TokenIndex",
+    "contact_tokens",
+    "student_tokens",
+]
 
 Kind = Literal["student", "contact"]
+TextVisitor = Callable[[list[Segment], list[str]], None]
 
 CONTEXT = 40  # characters of normalized text kept on either side of a match
 
@@ -217,17 +229,34 @@ class TokenIndex:
         encoded = self._vocabulary.encode_known(normalize(token))
         return encoded is not None and encoded in self._automaton
 
-    def scan(self, segments: Iterable[Segment]) -> list[Hit]:
+    def scan(self, segments: Iterable[Segment], visit: TextVisitor | None = None) -> list[Hit]:
         """Every token found on word boundaries in the segments, in order of appearance,
         without repeating an identical (kind, subject ids, token, location).
 
         The segments are normalized, encoded and scanned as one text, joined by a character
         that no token holds and that glues to nothing (`_BREAK`), so no match spans two
-        segments: one pass per message instead of one per header and part."""
-        segments = list(segments)
-        if not self._lengths or not segments:
+        segments: one pass per message instead of one per header and part. A message of many
+        megabytes is scanned in batches of about `_BATCH` characters, so that what the scan
+        copies stays in proportion to a batch, not to the message. `visit`, when given, is
+        handed each batch's segments and their normalized texts (another scan of the same
+        text then costs no second normalization)."""
+        if not self._lengths:
             return []
+        hits: list[Hit] = []
+        seen: set[tuple[int, int, str]] = set()  # (slot, 0 student / 1 contact, location)
+        for batch in batches(segments, _BATCH, _OVERLAP):
+            hits += self._scan_batch(batch, seen, visit)
+        return hits
+
+    def _scan_batch(
+        self,
+        segments: list[Segment],
+        seen: set[tuple[int, int, str]],
+        visit: TextVisitor | None,
+    ) -> list[Hit]:
         texts = _normalized_texts(segments)
+        if visit is not None:
+            visit(segments, texts)
         joined = _BREAK.join(texts)
         starts = [0, *itertools.accumulate(len(text) + 1 for text in texts)]
         parts, encoded_parts = self._vocabulary.encode_text(joined)
@@ -244,7 +273,6 @@ class TokenIndex:
         to_text = _PositionMap(parts, encoded_parts)
         owner_tables = ((0, self._students), (1, self._contacts))
         hits: list[Hit] = []
-        seen: set[tuple[int, int, str]] = set()  # (slot, 0 student / 1 contact, location)
         for start, end, slot in _leftmost_longest(matches):
             joined_start = to_text(start)
             number = bisect.bisect_right(starts, joined_start) - 1
@@ -267,6 +295,12 @@ class TokenIndex:
                     )
                 )
         return hits
+
+
+_BATCH = 1 << 20  # characters of segment text scanned in one pass
+# A longer text is scanned in overlapping windows at its location. The overlap is far longer
+# than any name, id or address, however the text spaces it out.
+_OVERLAP = 1 << 14
 
 
 # Between two segments' texts in one scan. Not a word character, not in any glue set, not

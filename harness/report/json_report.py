@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.oracle.checks import CHECKS, MAX_LISTED, Violation
-from harness.runner import RunResult
+from harness.result import RunResult
 
 SCHEMA = "mailharness.report/1"
 

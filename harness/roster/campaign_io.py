@@ -90,8 +90,20 @@ def _detail(roster: Roster, student_id: str, kind: str) -> str:
     return sensitive.get(spec.selects_on, "") if spec else ""
 
 
+def campaign_document(campaign: Campaign) -> dict[str, Any]:
+    """The cmd contract's campaign.json: id, kind, from, subject, text and optional html."""
+    document: dict[str, Any] = {
+        "id": campaign.id,
+        "kind": campaign.kind,
+        "from": campaign.sender,
+        "subject": campaign.subject,
+        "text": campaign.text,
+    }
+    if campaign.html is not None:
+        document["html"] = campaign.html
+    return document
+
+
 def campaign_to_dict(campaign: Campaign) -> dict[str, Any]:
     """The cmd contract's campaign.json, plus the selection, so a file round-trips."""
-    from harness.adapters.contract_input import campaign_document
-
     return {**campaign_document(campaign), "students": list(campaign.selected)}

@@ -37,6 +37,14 @@ DIRTY = sorted(name for name, entry in MANIFEST.items() if entry["check"])
 CLEAN = sorted(name for name, entry in MANIFEST.items() if not entry["check"])
 
 
+def cases(names: list[str]) -> list[Any]:
+    """The files as parameters, those of tens of megabytes decompressed marked slow."""
+    return [
+        pytest.param(name, marks=pytest.mark.slow) if MANIFEST[name].get("slow") else name
+        for name in names
+    ]
+
+
 def judged(name: str) -> list[Violation]:
     """The violations of one file judged as the only copy, to its recipient."""
     message = CapturedMessage(
@@ -62,7 +70,7 @@ def test_the_corpus_is_complete_and_every_file_is_in_the_manifest() -> None:
     }
 
 
-@pytest.mark.parametrize("name", DIRTY)
+@pytest.mark.parametrize("name", cases(DIRTY))
 def test_each_hidden_leak_is_caught_naming_the_right_student(name: str) -> None:
     expected = MANIFEST[name]
     (violation,) = judged(name)
@@ -73,12 +81,12 @@ def test_each_hidden_leak_is_caught_naming_the_right_student(name: str) -> None:
     assert violation.evidence
 
 
-@pytest.mark.parametrize("name", CLEAN)
+@pytest.mark.parametrize("name", cases(CLEAN))
 def test_no_clean_twin_fires(name: str) -> None:
     assert judged(name) == []
 
 
-@pytest.mark.parametrize("name", sorted(MANIFEST))
+@pytest.mark.parametrize("name", cases(sorted(MANIFEST)))
 def test_every_file_is_a_real_notice_about_the_recipients_own_child(name: str) -> None:
     # Each file is a correct notice to Helen about her son Lucas, plus (or not) the leak.
     judge = Judge(PLAN, INDEX)

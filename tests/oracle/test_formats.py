@@ -385,9 +385,9 @@ def test_a_result_cut_short_by_the_budget_is_not_kept() -> None:
     data = documents.zip_of({"list.txt": JOSE.encode()})
     budget = formats.Budget()
     budget.take_member(formats.Budget.MAX_BYTES)  # an earlier attachment used it all
-    from harness.oracle import decode
+    from harness.oracle import extractors
 
-    assert decode._extract("application/zip", "a.zip", data, None, budget) == [
+    assert extractors.extract("application/zip", "a.zip", data, None, budget) == [
         (" member names", "list.txt")
     ]
     assert named(with_attachment(data, "application", "zip", "a.zip")) == {JOSE}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import unicodedata
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from harness.oracle.decode import Segment
 from harness.oracle.normalize import normalize
 from harness.oracle.tokens import (
-    _WORDS,
     CONTEXT,
     Hit,
     TokenIndex,
@@ -233,17 +235,16 @@ def test_empty_and_blank_segments() -> None:
 
 # ------------------------------------------------------------------------------ overlaps
 
-OVERLAP = TokenIndex.build(
-    Roster(
-        students=(student("S-LANVU001", "Lan", "Vu"), student("S-XUANHO01", "Xuan Vu", "Hoang")),
-        contacts=(
-            Contact("C-TRI", "Tri Lan", "Vu", "tri@example.com"),
-            Contact("C-VHM", "Van Huy", "Mai", "vhm@example.com"),
-            Contact("C-XM", "Xuan", "Mai", "xm@example.com"),
-        ),
-        links=(),
-    )
+OVERLAP_ROSTER = Roster(
+    students=(student("S-LANVU001", "Lan", "Vu"), student("S-XUANHO01", "Xuan Vu", "Hoang")),
+    contacts=(
+        Contact("C-TRI", "Tri Lan", "Vu", "tri@example.com"),
+        Contact("C-VHM", "Van Huy", "Mai", "vhm@example.com"),
+        Contact("C-XM", "Xuan", "Mai", "xm@example.com"),
+    ),
+    links=(),
 )
+OVERLAP = TokenIndex.build(OVERLAP_ROSTER)
 
 
 def overlap_ids(text: str) -> set[str]:
@@ -264,66 +265,150 @@ def test_a_name_spanning_the_comma_after_a_greeting_is_nobodys() -> None:
     assert overlap_ids("Cc: Mai, Xuan") == {"C-XM"}
 
 
-# ------------------------------------------------------------------- the word encoding
+# ------------------------------------------------------------ the definition, written out
+#
+# The property tests below check the automaton against the documented behaviour, written
+# here from tokens.py's docstrings and the examples above, sharing none of its private code:
+# - a word character is a letter or digit, but not a wide (CJK) one;
+# - a token is whole when no word character touches it, nor a character that glues to its
+#   shape: "._%+-" before and "-_" after an email, "-" on either side of a name (a token
+#   with a space or a comma), nothing around an id; after an email, "." glues when a word
+#   character follows it (jo@example.com.au);
+# - overlapping matches are read leftmost-longest, without overlaps.
 
 
-def _naive_scan(text: str) -> list[tuple[str, str]]:
-    """The definition the automaton implements: every token found by str.find on
-    normalized text, kept when no word character or glue touches it, leftmost-longest."""
-    from harness.oracle import tokens as t
+def is_word_char(char: str) -> bool:
+    return char.isalnum() and (char.isascii() or unicodedata.east_asian_width(char) not in "WF")
 
-    text = normalize(text)
+
+def glue(token: str) -> tuple[str, str]:
+    """(characters that glue before, after) a token of this shape."""
+    if "@" in token:
+        return "._%+-", "-_"
+    if " " in token or "," in token:
+        return "-", "-"
+    return "", ""
+
+
+def definition_tokens(roster: Roster) -> dict[str, set[str]]:
+    """Normalized token -> owner ids: a student's id, "First Last", "Last, First",
+    "Last,First" and "Last First"; a contact's address, "First Last" and "Last, First".
+    A lone first or last name is no token."""
     owners: dict[str, set[str]] = {}
-    for person in ROSTER.students:
-        for token in student_tokens(person):
-            owners.setdefault(token, set()).add(person.id)
-    for contact in ROSTER.contacts:
-        for token in contact_tokens(contact):
-            owners.setdefault(token, set()).add(contact.id)
 
-    def whole(start: int, end: int, shape: int) -> bool:
-        if start > 0:
-            before = text[start - 1]
-            if t._is_word_char(before) or before in t._GLUE_BEFORE[shape]:
-                return False
-        if end < len(text):
-            after = text[end]
-            if t._is_word_char(after) or after in t._GLUE_AFTER[shape]:
-                return False
-            if shape == t._EMAIL and after == "." and end + 1 < len(text):
-                return not t._is_word_char(text[end + 1])
-        return True
+    def own(token: str, owner: str) -> None:
+        if token:
+            owners.setdefault(token, set()).add(owner)
 
+    for person in roster.students:
+        first, last = normalize(person.first_name), normalize(person.last_name)
+        own(normalize(person.id), person.id)
+        if first and last:
+            for token in (
+                f"{first} {last}",
+                f"{last}, {first}",
+                f"{last},{first}",
+                f"{last} {first}",
+            ):
+                own(token, person.id)
+    for contact in roster.contacts:
+        first, last = normalize(contact.first_name), normalize(contact.last_name)
+        own(normalize(contact.email or ""), contact.id)
+        if first and last:
+            for token in (f"{first} {last}", f"{last}, {first}"):
+                own(token, contact.id)
+    return owners
+
+
+def is_whole(text: str, start: int, end: int, token: str) -> bool:
+    glue_before, glue_after = glue(token)
+    if start > 0 and (is_word_char(text[start - 1]) or text[start - 1] in glue_before):
+        return False
+    if end < len(text):
+        after = text[end]
+        if is_word_char(after) or after in glue_after:
+            return False
+        more_domain = end + 1 < len(text) and is_word_char(text[end + 1])
+        if "@" in token and after == "." and more_domain:
+            return False
+    return True
+
+
+def leftmost_longest(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """From the left: the longest match starting first; then again after its end."""
+    kept = []
+    position = 0
+    while True:
+        later = [m for m in matches if m[0] >= position]
+        if not later:
+            return kept
+        first_start = min(m[0] for m in later)
+        chosen = max((m for m in later if m[0] == first_start), key=lambda m: m[1])
+        kept.append(chosen)
+        position = chosen[1]
+
+
+def definition_scan(owners: dict[str, set[str]], text: str) -> set[tuple[str, str]]:
+    """(token, owner) of every token the definition finds in the text."""
+    text = normalize(text)
     matches = []
     for token in owners:
         start = text.find(token)
         while start >= 0:
-            if whole(start, start + len(token), t._shape(token)):
+            if is_whole(text, start, start + len(token), token):
                 matches.append((start, start + len(token), token))
             start = text.find(token, start + 1)
-    return sorted(
-        (token, subject)
-        for _, _, token in t._leftmost_longest(matches)
-        for subject in owners[token]
+    return {(token, owner) for _, _, token in leftmost_longest(matches) for owner in owners[token]}
+
+
+def test_the_definitions_tokens_are_the_index_tokens() -> None:
+    owners = definition_tokens(ROSTER)
+    assert set(owners) == set().union(
+        *map(student_tokens, ROSTER.students), *map(contact_tokens, ROSTER.contacts)
     )
 
 
-_TOKENS = sorted(
-    set().union(*map(student_tokens, ROSTER.students), *map(contact_tokens, ROSTER.contacts))
+# The roster of the property test: the one above, the overlapping names, and a name that
+# begins another one ("Lan Vu" and "Lan Vu Hoang") for leftmost-longest to choose between.
+PROPERTY_ROSTER = Roster(
+    students=(*ROSTER.students, *OVERLAP_ROSTER.students),
+    contacts=(
+        *ROSTER.contacts,
+        *OVERLAP_ROSTER.contacts,
+        Contact("C-LVH", "Lan", "Vu Hoang", "lvh@example.com"),
+    ),
+    links=(),
 )
-_PIECES = st.one_of(
-    st.sampled_from(_TOKENS).map(str.upper) | st.sampled_from(_TOKENS),
-    st.sampled_from(["Ann", "Lee", "Jo", "Kim", "O'Brien", "example.com", "x", "ö", "2"]),
-    st.sampled_from([" ", ", ", ",", "-", ".", "_", "@", "+", "%", "'", "\n", "山", "\U000f0101"]),
-)
+PROPERTY_INDEX = TokenIndex.build(PROPERTY_ROSTER)
+PROPERTY_OWNERS = definition_tokens(PROPERTY_ROSTER)
+
+_TOKENS = sorted(PROPERTY_OWNERS)
+_WORDS = ["Ann", "Lee", "Jo", "Kim", "Lan", "Vu", "Hoang", "O'Brien", "example.com", "au"]
+# What may touch a token: nothing, white space, punctuation that glues or not, word
+# characters (narrow, wide) and a private-use character (the index codes words with them).
+_TOUCHING = ["", " ", ", ", ",", "-", ".", ".org", "_", "@", "+", "%", "'", "\n"]
+_TOUCHING += ["x", "2", "ö", "山", "\U000f0101"]
+_CHUNKS = st.tuples(
+    st.sampled_from(_TOUCHING),
+    st.sampled_from(_TOKENS) | st.sampled_from(_TOKENS).map(str.upper) | st.sampled_from(_WORDS),
+    st.sampled_from(_TOUCHING),
+).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(_PIECES, max_size=14))
-def test_scan_finds_what_the_definition_finds(pieces: list[str]) -> None:
-    text = "".join(pieces)
-    found = sorted((hit.token, s) for hit in scan(text) for s in hit.subject_ids)
-    assert sorted(set(found)) == sorted(set(_naive_scan(text)))
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_CHUNKS, max_size=6))
+@example(["jo@example.com.au"])
+@example(["x+jo@example.com"])
+@example(["lan vu hoang"])
+@example(["tri lan vu"])
+def test_scan_finds_what_the_definition_finds(chunks: list[str]) -> None:
+    text = "".join(chunks)
+    found = {
+        (hit.token, s)
+        for hit in PROPERTY_INDEX.scan([Segment("body", text)])
+        for s in hit.subject_ids
+    }
+    assert found == definition_scan(PROPERTY_OWNERS, text)
 
 
 def test_words_are_runs_of_word_characters() -> None:
@@ -332,7 +417,7 @@ def test_words_are_runs_of_word_characters() -> None:
     disagree = [
         hex(cp)
         for cp in range(0x110000)
-        if bool(t._WORDS.fullmatch(chr(cp))) != t._is_word_char(chr(cp))
+        if bool(t._WORDS.fullmatch(chr(cp))) != is_word_char(chr(cp))
     ]
     assert disagree == []
 
@@ -363,6 +448,18 @@ def test_the_index_holds_exactly_the_tokens_of_every_person(seed: int) -> None:
         assert {s for hit in found for s in hit.subject_ids} == {person.id}
 
 
+def definition_words(text: str) -> list[str]:
+    """The text as [non-word, word, non-word, ..., non-word]: words are maximal runs of word
+    characters."""
+    parts = [""]
+    for is_word, run in itertools.groupby(text, key=is_word_char):
+        if is_word:
+            parts += ["".join(run), ""]
+        else:
+            parts[-1] = "".join(run)
+    return parts
+
+
 @given(
     st.text(
         alphabet=st.one_of(
@@ -372,5 +469,5 @@ def test_the_index_holds_exactly_the_tokens_of_every_person(seed: int) -> None:
         )
     )
 )
-def test_fast_word_splits_equal_the_full_one(text: str) -> None:
-    assert _split_words(text) == _WORDS.split(text)
+def test_words_split_as_the_definition_splits_them(text: str) -> None:
+    assert _split_words(text) == definition_words(text)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -18,10 +19,14 @@ from harness.roster import generate
 from harness.roster.campaign import CAMPAIGN_KINDS, build_campaign
 from harness.roster.generate import (
     EMAIL_DOMAINS,
+    LOCALES,
     RELATIONSHIPS,
     SCHOOL_YEAR_START,
+    Name,
+    NamePools,
     fold_name,
     generate_roster,
+    make_name,
 )
 from harness.roster.io import roster_to_dict
 from harness.roster.model import Roster
@@ -339,3 +344,58 @@ def test_same_roster_in_another_process() -> None:
 def test_fold_name_is_stricter_than_the_spec() -> None:
     assert fold_name("Łukasz  O'Brien-Nguyễn") == "lukasz obriennguyen"
     assert fold_name("GARCÍA López") == spec_key("garcia lopez")
+
+
+# -- golden rosters ----------------------------------------------------------------------
+# A refactor of the generator must keep every roster of a seed byte for byte: a changed
+# hash means a changed roster (and every stored counterexample and report of that seed).
+
+
+def roster_sha256(r: Roster) -> str:
+    return hashlib.sha256(json.dumps(roster_to_dict(r), sort_keys=True).encode()).hexdigest()
+
+
+def fixed_pools(seed: int) -> dict[str, NamePools]:
+    """Name pools without Faker, so the hash below holds whatever Faker's version."""
+    syllables = ("ka", "lo", "mi", "ré", "su", "ta", "ven", "dor", "lin", "ba", "ñe", "zo")
+    words = [a + b for a in syllables for b in syllables]
+
+    def pool(offset: int) -> tuple[Name, ...]:
+        return tuple(make_name(w.capitalize()) for w in words[offset:] + words[:offset])
+
+    return {
+        locale: NamePools(pool(index), pool(index + 40), pool(index + 80))
+        for index, locale in enumerate(LOCALES)
+    }
+
+
+@pytest.mark.parametrize(
+    ("students", "seed", "expected"),
+    [
+        (13, 7, "ede551913f4c9f505890c51c0b2692cea9f9b2cfdc81ef13b7cfd58244da5fa0"),
+        (600, 7, "cfb02f47eec80c2d3809b2074b3d2fec7c6c4f23ab0ae5e49c0a0cc835a8ab83"),
+        (2000, 7, "12ef258e66f6edbca85725c49d162bc75e0a90bb71e4ac64d17170983d0d4f8a"),
+    ],
+)
+def test_roster_of_a_seed_is_unchanged(
+    monkeypatch: pytest.MonkeyPatch, students: int, seed: int, expected: str
+) -> None:
+    monkeypatch.setattr("harness.roster.records.name_pools", fixed_pools)
+    assert roster_sha256(generate_roster(students, seed)) == expected
+
+
+# Faker's name lists change between its releases; this hash holds for the version named.
+FAKER_GOLDEN = {
+    "40.63.0": {
+        600: "6547d3d6090c67afbcf3d5804b0f9eef28ab5b8748ad3f6b1005ac649d292d64",
+        2000: "b9a2b0b7432d26feaabf8ff29e89e817d07719b028ce251b8be2522e067f3896",
+    }
+}
+
+
+@pytest.mark.parametrize("students", [600, 2000])
+def test_roster_with_faker_names_is_unchanged(students: int) -> None:
+    version = importlib.metadata.version("faker")
+    if version not in FAKER_GOLDEN:
+        pytest.skip(f"no golden hash for Faker {version} (see test_roster_of_a_seed_is_unchanged)")
+    assert roster_sha256(generate_roster(students, 7)) == FAKER_GOLDEN[version][students]

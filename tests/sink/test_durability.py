@@ -1,4 +1,4 @@
-"""The store's promises under load and under SIGKILL (slow: run by tox -e acceptance).
+"""The store's promises under load and under SIGKILL (slow: run by tox -e long).
 
 Load: 50 concurrent clients x 200 messages into `mailharness sink`: every message is in the
 store byte for byte (by sha256), none twice. Crash: the same load, the sink killed with SIGKILL
