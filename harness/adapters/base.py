@@ -30,9 +30,15 @@ class SmtpTarget:
         raise LookupError(f"the sink serves no {provider} front door")
 
     def api_env(self) -> dict[str, str]:
-        """One variable per front door the sink serves: MAILHARNESS_SENDGRID_URL,
-        MAILHARNESS_POSTMARK_URL."""
-        return {api_env_name(name): url for name, url in self.api}
+        """MAILHARNESS_SENDGRID_URL and its siblings, one per front door the sink serves; for
+        SES also what boto3 reads, so it runs unchanged: the endpoint of the `ses` and `sesv2`
+        clients, a region and dummy credentials (never a real account's)."""
+        env = {api_env_name(name): url for name, url in self.api}
+        for name, url in self.api:
+            if name == "ses":
+                env |= {"AWS_ENDPOINT_URL_SES": url, "AWS_ENDPOINT_URL_SESV2": url}
+                env |= AWS_DUMMY_CREDENTIALS
+        return env
 
 
 def api_env_name(provider: str) -> str:
@@ -40,7 +46,22 @@ def api_env_name(provider: str) -> str:
 
 
 # Every front door the sink can serve (its variables are dropped from what a child inherits).
-API_PROVIDERS = ("sendgrid", "postmark")
+API_PROVIDERS = ("sendgrid", "postmark", "mailgun", "ses")
+AWS_DUMMY_CREDENTIALS = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "mailharness",
+    "AWS_SECRET_ACCESS_KEY": "mailharness",
+}
+# What a child must not inherit from the harness's own environment: the SDK's endpoints and a
+# real account's credentials and profile.
+SDK_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_SES",
+    "AWS_ENDPOINT_URL_SESV2",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    *AWS_DUMMY_CREDENTIALS,
+)
 
 
 @dataclass

@@ -22,7 +22,13 @@ import time
 from pathlib import Path
 from typing import IO
 
-from harness.adapters.base import API_PROVIDERS, AdapterOutcome, SmtpTarget, api_env_name
+from harness.adapters.base import (
+    API_PROVIDERS,
+    SDK_VARIABLES,
+    AdapterOutcome,
+    SmtpTarget,
+    api_env_name,
+)
 from harness.adapters.contract_input import write_input_dir
 from harness.adapters.process_tree import ProcessTree
 from harness.errors import AdapterError
@@ -39,6 +45,7 @@ CONTRACT_ENV = frozenset(
         "MAILHARNESS_SMTP_CAFILE",
         "MAILHARNESS_INPUT_DIR",
         *(api_env_name(provider) for provider in API_PROVIDERS),
+        *SDK_VARIABLES,
     }
 )
 OUTPUT_LIMIT = 64 * 1024  # keep at most the last 64 KiB of stdout and of stderr

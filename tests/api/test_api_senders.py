@@ -21,6 +21,8 @@ EXAMPLES = ROOT / "examples" / "senders"
 CORRECT = {
     "sendgrid": f"cmd:{sys.executable} {EXAMPLES / 'sendgrid_sender.py'}",
     "postmark": f"cmd:{sys.executable} {EXAMPLES / 'postmark_sender.py'}",
+    "mailgun": f"cmd:{sys.executable} {EXAMPLES / 'mailgun_sender.py'}",
+    "ses": f"cmd:{sys.executable} {EXAMPLES / 'ses_sender.py'}",
 }
 # The same mistake twice: in-process (mutant:) and through cmd: (the SDK sender's --bug).
 CAUGHT = {
@@ -28,6 +30,12 @@ CAUGHT = {
     "mutant:postmark-batch-resend": "duplicate-notice",
     CORRECT["sendgrid"] + " --bug shared-personalization": "exposed-recipients",
     CORRECT["postmark"] + " --bug resend-batch": "duplicate-notice",
+    "mutant:mailgun-no-recipient-variables": "exposed-recipients",
+    "mutant:ses-raw-bcc-header": "exposed-recipients",
+    "mutant:ses-bulk-shift": "foreign-student-data",
+    CORRECT["mailgun"] + " --bug no-recipient-variables": "exposed-recipients",
+    CORRECT["ses"] + " --bug raw-bcc-header": "exposed-recipients",
+    CORRECT["ses"] + " --bug bulk-shift": "foreign-student-data",
 }
 
 
@@ -95,3 +103,15 @@ def test_http_and_python_pipelines_get_the_urls() -> None:
     assert TARGET.api_url("sendgrid") == "http://127.0.0.1:4"
     with pytest.raises(LookupError, match="no ses front door"):
         TARGET.api_url("ses")
+
+
+def test_ses_pipelines_get_what_boto3_reads_and_never_a_real_account(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "production")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "a-real-token")
+    env = command_env(SmtpTarget("127.0.0.1", 2525, api=(("ses", "http://127.0.0.1:5"),)), tmp_path)
+    assert env["MAILHARNESS_SES_URL"] == "http://127.0.0.1:5"
+    assert env["AWS_ENDPOINT_URL_SES"] == env["AWS_ENDPOINT_URL_SESV2"] == "http://127.0.0.1:5"
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_DEFAULT_REGION"]) == ("mailharness", "us-east-1")
+    assert "AWS_PROFILE" not in env and "AWS_SESSION_TOKEN" not in env
