@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.adapters.base import API_PROVIDERS, SmtpTarget
 from harness.cli import main
 from harness.oracle.checks import CHECKS
 
@@ -48,6 +49,9 @@ def test_the_cmd_variables_table_lists_every_variable_the_code_names() -> None:
         for variable in VARIABLE.findall(path.read_text(encoding="utf-8"))
     }
     assert {"MAILHARNESS_SMTP_HOST", "MAILHARNESS_INPUT_DIR"} <= named  # the grep sees them
+    # The front doors' variables are made from the provider's name, and boto3's from SES's.
+    every_door = SmtpTarget("127.0.0.1", 1, api=tuple((p, "u") for p in API_PROVIDERS))
+    named |= set(every_door.api_env())
     assert table_keys("The `cmd:` contract") == named
 
 

@@ -1,5 +1,5 @@
 """The vendor's side of the `cmd:` contract, stdlib only: read the input directory and choose
-recipients the way DESIGN.md's oracle says a correct pipeline must.
+recipients the way docs/contract.md says a correct pipeline must.
 
 The example senders beside this file (Django, mailmerge) import it; copy it into your own
 pipeline if you like. Choosing recipients is the pipeline's job: the harness only judges.

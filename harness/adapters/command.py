@@ -1,4 +1,4 @@
-"""`cmd:COMMAND`: the pipeline is a subprocess, given the command contract of DESIGN.md.
+"""`cmd:COMMAND`: the pipeline is a subprocess, given the command contract of docs/contract.md.
 
 The contract, the interface vendors write against:
 - environment: MAILHARNESS_SMTP_HOST, MAILHARNESS_SMTP_PORT, MAILHARNESS_INPUT_DIR, and

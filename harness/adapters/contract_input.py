@@ -1,5 +1,5 @@
 """The campaign input a pipeline receives: campaign.json, notices.csv, contacts.csv and
-roster.json (DESIGN.md, the command contract). `cmd:` writes it as files, `http:` posts it as
+roster.json (docs/contract.md, the `cmd:` contract). `cmd:` writes it as files, `http:` posts it as
 one JSON document; both build it here. campaign.json is the campaign file's own format
 (`roster.campaign_io.campaign_document`)."""
 

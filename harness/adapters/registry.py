@@ -1,4 +1,4 @@
-"""From one `--adapter` string to the adapter that runs it (DESIGN.md, Sender adapters).
+"""From one `--adapter` string to the adapter that runs it (docs/contract.md, Adapters).
 
 The forms are keyed explicitly by prefix; there is no plugin discovery. Modules behind a form
 are imported only when that form is asked for, so one missing or broken module does not take

@@ -25,6 +25,7 @@ import ahocorasick
 
 from harness.oracle.normalize import normalize
 from harness.oracle.segments import Segment, batches
+from harness.oracle.words import split_words as _split_words
 from harness.roster.model import Contact, Roster, Student
 
 __all__ = [
@@ -316,37 +317,6 @@ def _normalized_texts(segments: list[Segment]) -> list[str]:
 
 
 # -------------------------------------------------------------------- the word encoding
-
-
-# A word is a maximal run of `_is_word_char` characters: letters and digits but for wide
-# (CJK) ones. Every other character stands for itself.
-def _wide_alphanumeric_ranges() -> str:
-    ranges: list[tuple[int, int]] = []
-    for cp in range(0x1100, 0x20000):
-        char = chr(cp)
-        if char.isalnum() and unicodedata.east_asian_width(char) in "WF":
-            if ranges and ranges[-1][1] == cp - 1:
-                ranges[-1] = (ranges[-1][0], cp)
-            else:
-                ranges.append((cp, cp))
-    ranges.append((0x20000, 0x3FFFF))  # the CJK supplementary planes: all wide
-    return "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
-
-
-_WORDS = re.compile(f"([^\\W_{_wide_alphanumeric_ranges()}]+)")
-# The same split, much faster, for texts without wide characters (most normalized text).
-_NARROW_WORDS = re.compile(r"([^\W_]+)")
-_ASCII_WORDS = re.compile(r"([A-Za-z0-9]+)")
-_FIRST_WIDE = "\u1100"  # no wide alphanumeric below it (`_wide_alphanumeric_ranges`)
-
-
-def _split_words(text: str) -> list[str]:
-    """The text as [non-word, word, non-word, ..., non-word] (re.split with a group)."""
-    if text.isascii():
-        return _ASCII_WORDS.split(text)
-    if max(text) < _FIRST_WIDE:
-        return _NARROW_WORDS.split(text)
-    return _WORDS.split(text)
 
 
 # Word codes: base-64 digits from the private-use plane 15. pyahocorasick looks up a node's

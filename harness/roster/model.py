@@ -1,4 +1,4 @@
-"""The roster: students, contacts and the links between them (DESIGN.md, Terms)."""
+"""The roster: students, contacts and the links between them (docs/contract.md, Terms)."""
 
 from __future__ import annotations
 

@@ -45,6 +45,15 @@ from harness.roster.generate import (
     make_name,
     name_pools,
 )
+from harness.roster.household_specs import (
+    ContactSpec,
+    HouseholdSpec,
+    LinkFlags,
+    Person,
+    Rates,
+    chance,
+    household_specs,
+)
 from harness.roster.model import Contact, Link, Roster, Student
 
 __all__ = [
@@ -65,7 +74,6 @@ _DOMAINS = tuple(EMAIL_DOMAINS)
 _KINDS = tuple(CAMPAIGN_KINDS)  # vaccine first
 _LEVELS = ("Elementary School", "Middle School", "High School")
 _SCHOOLS = {level: (f"Alder Creek {level}", f"Quail Ridge {level}") for level in _LEVELS}
-_ROLES = ("mother", "father", "guardian", "grandparent", "stepparent", "other")
 _DETAILS = {
     "vaccines_missing": ("Tdap", "MMR", "Tdap, Meningococcal", "Varicella"),
     "covid_test": (
@@ -80,30 +88,6 @@ def canary(prefix: str, position: int, salt: int = 0) -> str:
     """A unique id for a position: multiplying by an odd number is a bijection mod 2**40."""
     value = (position * 0x9E3779B97F + salt) % (1 << 40)
     return prefix + "".join(ID_ALPHABET[value >> (5 * i) & 31] for i in range(8))
-
-
-def _chance(draw: st.DrawFn, rate: float) -> bool:
-    """True about `rate` of the time; shrinks to False."""
-    if rate <= 0:
-        return False
-    if rate >= 1:
-        return True
-    return draw(st.integers(0, 999)) >= 1000 - round(rate * 1000)
-
-
-@dataclass(frozen=True)
-class _Rates:
-    siblings: float
-    partial_links: float
-    shared_addresses: float
-    restricted: float
-    missing_email: float
-    no_mail: float
-    non_ascii: float
-    look_alike: float
-    cross_school: float
-    same_surname: float
-    selected: float
 
 
 @cache
@@ -130,7 +114,7 @@ def _non_ascii_pools() -> NamePools:
 class _Draft:
     """The roster being drawn, with the registries that keep it valid."""
 
-    rates: _Rates
+    rates: Rates
     names: NameRegistry = field(default_factory=NameRegistry)
     students: list[Student] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
@@ -228,118 +212,12 @@ def rosters(
             f"need 1 <= min_students <= max_students <= {DRAWN_STUDENTS}, got "
             f"{min_students}, {max_students}; larger rosters come with batch_sizes"
         )
-    rates = _Rates(
+    rates = Rates(
         siblings, partial_links, shared_addresses, restricted, missing_email, no_mail,
         non_ascii, look_alike, cross_school, same_surname, selected,
     )  # fmt: skip
     boundaries = tuple(sorted(b for b in batch_sizes if b + 2 >= min_students))
     return _rosters(min_students, max_students, boundaries, batch_rate, rates)
-
-
-@dataclass(frozen=True)
-class _Person:
-    female: bool
-    non_ascii: bool
-    first: int  # index into the first-name pool (the next free one is taken)
-
-
-@dataclass(frozen=True)
-class _LinkFlags:
-    no_mail: bool
-    restricted: bool
-
-
-@dataclass(frozen=True)
-class _ContactSpec:
-    role: str
-    person: _Person
-    own_family: bool  # keeps the household's family name
-    family: int  # else: index into the last-name pool
-    email: str  # "own", "none" or "shared"
-    ref: int  # which earlier mailbox, when shared
-    domain: int
-    linked: tuple[bool, ...] | None  # which siblings, None for all
-    flags: tuple[_LinkFlags, ...]  # one per child
-
-
-@dataclass(frozen=True)
-class _HouseholdSpec:
-    """Everything drawn for one household, before it meets the roster: references to
-    earlier households are indices taken modulo their number, so deleting a household while
-    shrinking leaves every other one valid."""
-
-    locale: str
-    family: str  # "fresh", "same" or "look-alike"
-    family_ref: int
-    family_pick: int
-    non_ascii_family: bool
-    school: int
-    children: tuple[tuple[int, _Person, bool], ...]  # (grade, person, selected)
-    contacts: tuple[_ContactSpec, ...]
-    cross: tuple[int, str, tuple[_LinkFlags, ...]] | None  # (earlier contact, role, flags)
-
-
-def _flags(draw: st.DrawFn, rates: _Rates, count: int) -> tuple[_LinkFlags, ...]:
-    return tuple(
-        _LinkFlags(_chance(draw, rates.no_mail), _chance(draw, rates.restricted))
-        for _ in range(count)
-    )
-
-
-def _person_spec(draw: st.DrawFn, rates: _Rates, female: bool) -> _Person:
-    return _Person(female, _chance(draw, rates.non_ascii), draw(st.integers(0, 1023)))
-
-
-@st.composite
-def _household_specs(draw: st.DrawFn, rates: _Rates) -> _HouseholdSpec:
-    size = draw(st.integers(2, 4)) if _chance(draw, rates.siblings) else 1
-    locale = draw(st.sampled_from(_LOCALES))
-    family = "fresh"
-    if _chance(draw, rates.same_surname):
-        family = "same"
-    elif _chance(draw, rates.look_alike):
-        family = "look-alike"
-    family_ref = draw(st.integers(0, 1023)) if family != "fresh" else 0
-    family_pick = draw(st.integers(0, 1023))
-    non_ascii_family = _chance(draw, rates.non_ascii)
-    school = draw(st.integers(0, 1))
-    children = tuple(
-        (
-            draw(st.integers(0, 12)),
-            _person_spec(draw, rates, draw(st.booleans())),
-            _chance(draw, rates.selected),
-        )
-        for _ in range(size)
-    )
-    contacts = []
-    for index in range(draw(st.integers(1, 3))):
-        role = draw(st.sampled_from(_ROLES))
-        female = role == "mother" or (role != "father" and draw(st.booleans()))
-        person = _person_spec(draw, rates, female)
-        own_family = not _chance(draw, 0.25)
-        family_index = 0 if own_family else draw(st.integers(0, 1023))
-        email, ref, domain = "own", 0, 0
-        if _chance(draw, rates.missing_email):
-            email = "none"
-        elif _chance(draw, rates.shared_addresses):
-            email, ref = "shared", draw(st.integers(0, 1023))
-        else:
-            domain = draw(st.integers(0, len(_DOMAINS) - 1))
-        linked = None
-        if index and size > 1 and _chance(draw, rates.partial_links):
-            linked = tuple(draw(st.booleans()) for _ in range(size))
-        flags = _flags(draw, rates, size)
-        contacts.append(
-            _ContactSpec(role, person, own_family, family_index, email, ref, domain, linked, flags)
-        )
-    cross = None
-    if _chance(draw, rates.cross_school):
-        role = draw(st.sampled_from(("stepparent", "other")))
-        cross = (draw(st.integers(0, 1023)), role, _flags(draw, rates, size))
-    return _HouseholdSpec(
-        locale, family, family_ref, family_pick, non_ascii_family, school, children,
-        tuple(contacts), cross,
-    )  # fmt: skip
 
 
 @st.composite
@@ -349,10 +227,10 @@ def _rosters(
     max_students: int,
     boundaries: tuple[int, ...],
     batch_rate: float,
-    rates: _Rates,
+    rates: Rates,
 ) -> Roster:
     target = 0
-    if boundaries and _chance(draw, batch_rate):
+    if boundaries and chance(draw, batch_rate):
         boundary = draw(st.sampled_from(boundaries))
         # The wide branch first: shrinking moves a size near the boundary into it, then down.
         target = draw(
@@ -364,7 +242,7 @@ def _rosters(
     # After the size: the shrinker simplifies earlier choices first, and the size is what a
     # batch boundary needs shrunk.
     households = draw(
-        st.lists(_household_specs(rates), min_size=min_students, max_size=max_students)
+        st.lists(household_specs(rates), min_size=min_students, max_size=max_students)
     )
     draft = _Draft(rates)
     limit = min(max_students, target) if target and target < max_students else max_students
@@ -379,7 +257,7 @@ def _rosters(
     return draft.roster()
 
 
-def _household(draft: _Draft, spec: _HouseholdSpec, room: int) -> None:
+def _household(draft: _Draft, spec: HouseholdSpec, room: int) -> None:
     earlier = len(draft.contacts)
     family = _family_name(draft, spec)
     children = []
@@ -410,11 +288,11 @@ def _household(draft: _Draft, spec: _HouseholdSpec, room: int) -> None:
             _link(draft, kid, other, role, flags)
 
 
-def _link(draft: _Draft, kid: Student, contact: Contact, role: str, flags: _LinkFlags) -> None:
+def _link(draft: _Draft, kid: Student, contact: Contact, role: str, flags: LinkFlags) -> None:
     draft.links.append(Link(kid.id, contact.id, role, not flags.no_mail, flags.restricted))
 
 
-def _family_name(draft: _Draft, spec: _HouseholdSpec) -> Name:
+def _family_name(draft: _Draft, spec: HouseholdSpec) -> Name:
     families = draft.families
     if families and spec.family == "same":
         return families[spec.family_ref % len(families)]
@@ -442,13 +320,13 @@ def _look_alike(name: Name, pick: int) -> Name:
     return variants[pick % len(variants)]
 
 
-def _person(draft: _Draft, locale: str, person: _Person, last: Name) -> tuple[Name, Name]:
+def _person(draft: _Draft, locale: str, person: Person, last: Name) -> tuple[Name, Name]:
     pools = _non_ascii_pools() if person.non_ascii else _pools()[locale]
     pool = pools.female if person.female else pools.male
     return draft.claim_first(pool, person.first % len(pool), last)
 
 
-def _address(draft: _Draft, spec: _ContactSpec, first: Name, last: Name) -> str | None:
+def _address(draft: _Draft, spec: ContactSpec, first: Name, last: Name) -> str | None:
     if spec.email == "none":
         return None
     mailed = [c.email for c in draft.contacts if c.email]
@@ -477,7 +355,7 @@ def campaigns(draw: st.DrawFn, roster: Roster, subsets: float = 0.0) -> Campaign
     """A built-in campaign kind on `roster`; with `subsets`, about that share of campaigns
     select only some of the students the kind selects (a campaign file reproduces those)."""
     campaign = build_campaign(roster.students, draw(st.sampled_from(_KINDS)))
-    if campaign.selected and _chance(draw, subsets):
+    if campaign.selected and chance(draw, subsets):
         kept = tuple(s for s in campaign.selected if draw(st.booleans()))
         campaign = dataclasses.replace(
             campaign, selected=kept, details={s: campaign.details[s] for s in kept}

@@ -15,10 +15,10 @@ from harness.oracle.tokens import (
     CONTEXT,
     Hit,
     TokenIndex,
-    _split_words,
     contact_tokens,
     student_tokens,
 )
+from harness.oracle.words import split_words as _split_words
 from harness.roster.model import Contact, Roster, Student
 
 JOSE = "S-7Q3K9X2M"
@@ -412,12 +412,12 @@ def test_scan_finds_what_the_definition_finds(chunks: list[str]) -> None:
 
 
 def test_words_are_runs_of_word_characters() -> None:
-    from harness.oracle import tokens as t
+    from harness.oracle import words as t
 
     disagree = [
         hex(cp)
         for cp in range(0x110000)
-        if bool(t._WORDS.fullmatch(chr(cp))) != is_word_char(chr(cp))
+        if bool(t.WORDS.fullmatch(chr(cp))) != is_word_char(chr(cp))
     ]
     assert disagree == []
 
