@@ -26,6 +26,7 @@ from harness.roster.model import Contact, Roster, Student
 
 __all__ = [
     "API_MUTANTS",
+    "ApiMutant",
     "MailgunNoRecipientVariables",
     "PostmarkBatchResend",
     "SendGridSharedPersonalization",
@@ -106,18 +107,11 @@ def _by_school(roster: Roster, campaign: Campaign) -> dict[str, dict[str, str]]:
     return found
 
 
-def _door(smtp: SmtpTarget, provider: str) -> str:
-    try:
-        return smtp.api_url(provider)
-    except LookupError as err:
-        raise AdapterError(str(err)) from None
+class ApiMutant:
+    """A bug zoo sender that speaks a provider's API (see `harness.adapters.mutants.Mutant`)."""
 
-
-class SendGridSharedPersonalization:
-    """sendgrid-php #913: every guardian of a school in one personalization's `to`, so the one
-    message SendGrid delivers shows every family's address to every family."""
-
-    name, catches = "sendgrid-shared-personalization", "exposed-recipients"
+    name: str = ""
+    catches: str = ""
     across_campaigns = needs_search = False
 
     @property
@@ -125,12 +119,25 @@ class SendGridSharedPersonalization:
         return f"mutant:{self.name}"
 
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
-        by_school: dict[str, dict[str, str]] = {}
-        for student, contact in notices(roster, campaign):
-            assert contact.email is not None and contact.address is not None
-            by_school.setdefault(student.school, {}).setdefault(contact.address, contact.email)
+        raise NotImplementedError
+
+
+def _door(smtp: SmtpTarget, provider: str) -> str:
+    try:
+        return smtp.api_url(provider)
+    except LookupError as err:
+        raise AdapterError(str(err)) from None
+
+
+class SendGridSharedPersonalization(ApiMutant):
+    """sendgrid-php #913: every guardian of a school in one personalization's `to`, so the one
+    message SendGrid delivers shows every family's address to every family."""
+
+    name, catches = "sendgrid-shared-personalization", "exposed-recipients"
+
+    def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
         url = _door(smtp, "sendgrid") + "/v3/mail/send"
-        for school, addresses in sorted(by_school.items()):
+        for school, addresses in sorted(_by_school(roster, campaign).items()):
             body = {
                 "personalizations": [{"to": [{"email": e} for e in addresses.values()]}],
                 "from": {"email": campaign.sender},
@@ -144,17 +151,12 @@ class SendGridSharedPersonalization:
         return AdapterOutcome(spec=self.spec)
 
 
-class PostmarkBatchResend:
+class PostmarkBatchResend(ApiMutant):
     """A batch with one failed item is sent again whole: every notice that had gone through
     is delivered twice. The failed item is a typo in one address, fixed before the resend."""
 
     name, catches = "postmark-batch-resend", "duplicate-notice"
-    across_campaigns = needs_search = False
     per_batch = 500
-
-    @property
-    def spec(self) -> str:
-        return f"mutant:{self.name}"
 
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
         messages = []
@@ -186,16 +188,11 @@ class PostmarkBatchResend:
         return AdapterOutcome(spec=self.spec)
 
 
-class MailgunNoRecipientVariables:
+class MailgunNoRecipientVariables(ApiMutant):
     """Mailgun batch sending without `recipient-variables`: the families of a school in one
     call's `to`, so Mailgun delivers one message whose To shows them all (its docs warn)."""
 
     name, catches = "mailgun-no-recipient-variables", "exposed-recipients"
-    across_campaigns = needs_search = False
-
-    @property
-    def spec(self) -> str:
-        return f"mutant:{self.name}"
 
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
         url = _door(smtp, "mailgun") + "/v3/mg.district.example.org/messages"
@@ -212,17 +209,12 @@ class MailgunNoRecipientVariables:
         return AdapterOutcome(spec=self.spec)
 
 
-class SesRawBccHeader:
+class SesRawBccHeader(ApiMutant):
     """SendRawEmail routed by Destinations, with every guardian of a school written into a Bcc
     header that travels with the raw message (SES documents no removal of it)."""
 
     name, catches = "ses-raw-bcc-header", "exposed-recipients"
-    across_campaigns = needs_search = False
     per_message = 50  # SES's recipient limit
-
-    @property
-    def spec(self) -> str:
-        return f"mutant:{self.name}"
 
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
         url = _door(smtp, "ses") + "/"
@@ -245,17 +237,12 @@ class SesRawBccHeader:
         return AdapterOutcome(spec=self.spec)
 
 
-class SesBulkShift:
+class SesBulkShift(ApiMutant):
     """SendBulkTemplatedEmail with the destinations sorted by address and the replacement data
     by student id, joined by position (LAUSD): families get each other's notices."""
 
     name, catches = "ses-bulk-shift", "foreign-student-data"
-    across_campaigns = needs_search = False
     per_call = 50  # SES's destinations per bulk call
-
-    @property
-    def spec(self) -> str:
-        return f"mutant:{self.name}"
 
     def send(self, roster: Roster, campaign: Campaign, smtp: SmtpTarget) -> AdapterOutcome:
         url = _door(smtp, "ses") + "/"
@@ -297,13 +284,6 @@ def _handlebars(template: str) -> str:
     return "".join(out)
 
 
-ApiMutant = (
-    SendGridSharedPersonalization
-    | PostmarkBatchResend
-    | MailgunNoRecipientVariables
-    | SesRawBccHeader
-    | SesBulkShift
-)
 API_MUTANTS: dict[str, type[ApiMutant]] = {
     mutant.name: mutant
     for mutant in (

@@ -7,6 +7,8 @@ the others down.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from harness.adapters.base import Adapter
 from harness.errors import AdapterError
 
@@ -67,7 +69,7 @@ def _mutant(spec: str, name: str) -> Adapter:
         from harness.adapters.mutants import MUTANTS
     except ImportError as exc:
         raise AdapterError(f"adapter spec {spec!r}: cannot load the mutants: {exc}") from exc
-    factories = {**MUTANTS, **API_MUTANTS}
+    factories: dict[str, Callable[[], Adapter]] = {**MUTANTS, **API_MUTANTS}
     try:
         factory = factories[name]
     except KeyError:

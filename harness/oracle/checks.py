@@ -83,6 +83,17 @@ CHECKS: tuple[CheckSpec, ...] = (
 SEVERITY = {spec.id: spec.severity for spec in CHECKS}
 
 
+def shown_headers(message: CapturedMessage) -> dict[str, str]:
+    """The headers people read of a message; for one that came through an email API, also its
+    front door, its call and the part of the request it was built from (the evidence a vendor
+    needs to find the call in its own logs)."""
+    headers = copy_headers(message.raw)
+    if message.front_door != "smtp":
+        headers["Front door"] = f"{message.front_door} (call {message.call})"
+        headers["Request"] = message.evidence
+    return headers
+
+
 class Judge:
     """Judges copies one message at a time, then what is missing or doubled at the end."""
 
@@ -121,7 +132,7 @@ class Judge:
                 self.violations.extend(check.judge(case))
         if len(self.violations) > found_before:
             # Kept now: the judge sees each message once (streamed from the sink's store).
-            self.headers[message.seq] = copy_headers(message.raw)
+            self.headers[message.seq] = shown_headers(message)
 
     def note_refusal(self, refusal: Refusal) -> None:
         """Remember a permanent refusal, so that what it stopped is a delivery failure.

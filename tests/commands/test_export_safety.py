@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.sink.capture import CapturedMessage
 from harness.sink.store import CaptureStore
 
 RAW = b"From: n@district.example.org\r\nTo: a@example.com\r\nSubject: Hi\r\n\r\nx\r\n"
@@ -18,8 +19,20 @@ RAW = b"From: n@district.example.org\r\nTo: a@example.com\r\nSubject: Hi\r\n\r\n
 def store(tmp_path: Path) -> Path:
     path = tmp_path / "s.sqlite"
     with CaptureStore(path) as s:
-        s.add("n@district.example.org", ["a@example.com"], RAW)
-        s.add("n@district.example.org", ["b@example.org"], RAW.replace(b"Hi", b"Two"))
+        s.write_group(
+            [
+                CapturedMessage(0, "n@district.example.org", ("a@example.com",), RAW, "", 0, 0.0),
+                CapturedMessage(
+                    0,
+                    "n@district.example.org",
+                    ("b@example.org",),
+                    RAW.replace(b"Hi", b"Two"),
+                    "",
+                    0,
+                    0.0,
+                ),
+            ]
+        )
     return path
 
 

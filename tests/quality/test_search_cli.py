@@ -21,7 +21,7 @@ def run(report_dir: Path, *argv: str) -> tuple[int, dict[str, Any]]:
 
 def test_faults_apply_to_every_example_of_a_search(tmp_path: Path) -> None:
     # mutant:retry-duplicate resends what a slow server accepted: only faults show it.
-    search = ["--adapter", "mutant:retry-duplicate", "--examples", "3", "--seed", "2",
+    search = ["--adapter", "mutant:retry-duplicate", "--examples", "5", "--seed", "2",
               "--shrink-budget", "4"]  # fmt: skip
     assert run(tmp_path / "plain", *search)[0] == 0
     code, report = run(tmp_path / "slow", *search, "--fault", "data:slow:0.5:1.2")
