@@ -39,6 +39,8 @@ class Suite:
     seed: int
     roster_format: str
     campaigns: tuple[str, ...]
+    # provider name -> the port of its API front door ([api]; a provider not named: a free one)
+    api_ports: dict[str, int]
 
     @property
     def bundle(self) -> Path:
@@ -88,7 +90,30 @@ def load_suite(directory: Path) -> Suite:
         seed=_get(roster, "seed", int, path),
         roster_format=roster_format,
         campaigns=campaigns,
+        api_ports=_api_ports(data, _get(sink, "port", int, path), path),
     )
+
+
+def _api_ports(data: dict[str, Any], smtp_port: int, path: Path) -> dict[str, int]:
+    """The [api] table: provider name -> port, each port in range and used once."""
+    from harness.adapters.base import API_PROVIDERS
+
+    if "api" not in data:  # a suite written before the front doors: each on a free port
+        return {}
+    table = _table(data, "api", path)
+    ports: dict[str, int] = {}
+    for name in table:
+        if name not in API_PROVIDERS:
+            known = ", ".join(API_PROVIDERS)
+            raise HarnessError(f"{path}: api: unknown provider {name!r}; known: {known}")
+        port = _get(table, name, int, path)
+        if not 0 < port < 65536:
+            raise HarnessError(f"{path}: {name}: expected a port 1-65535, got {port}")
+        taken = {smtp_port: "the sink's SMTP port"} | {p: n for n, p in ports.items()}
+        if port in taken:
+            raise HarnessError(f"{path}: {name}: port {port} is already {taken[port]}'s")
+        ports[name] = port
+    return ports
 
 
 def _table(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
@@ -105,15 +130,26 @@ def _get(data: dict[str, Any], key: str, kind: type, path: Path) -> Any:
 
 
 def write_suite(directory: Path, *, vendor: str, students: int, seed: int, port: int) -> None:
+    """A ready suite in `directory`: SMTP on `port`, the API front doors on the next four."""
     if (directory / CONFIG).exists():
         raise HarnessError(f"{directory / CONFIG}: a suite is already here; not overwriting it")
+    if not 0 < port <= 65535 - len(API_DOORS):
+        raise HarnessError(f"--port: expected 1-{65535 - len(API_DOORS)}, got {port}")
+    ports = {name: port + 1 + i for i, (name, _, _) in enumerate(API_DOORS)}
     directory.mkdir(parents=True, exist_ok=True)
     (directory / CONFIG).write_text(
-        CONFIG_TEMPLATE.format(vendor=vendor, students=students, seed=seed, port=port),
+        CONFIG_TEMPLATE.format(vendor=vendor, students=students, seed=seed, port=port)
+        + "".join(f"{name} = {number}\n" for name, number in ports.items()),
         encoding="utf-8",
     )
     (directory / "tox.ini").write_text(TOX_TEMPLATE, encoding="utf-8")
-    (directory / "README.md").write_text(README_TEMPLATE.format(port=port), encoding="utf-8")
+    doors = "\n".join(
+        f"| {title} | {setting} | `http://127.0.0.1:{ports[name]}` |"
+        for name, title, setting in API_DOORS
+    )
+    (directory / "README.md").write_text(
+        README_TEMPLATE.format(port=port, doors=doors), encoding="utf-8"
+    )
 
 
 def recorded_campaigns(suite: Suite, kind: str | None) -> tuple[list[str], list[str]]:
@@ -178,6 +214,20 @@ def write_campaign_files(suite: Suite, roster: Any) -> list[Path]:
     return written
 
 
+# Each provider's front door: its name in [api], and the one setting of a vendor's system that
+# points it there (in the provider's own SDK's words).
+API_DOORS = (
+    ("sendgrid", "SendGrid", "the API host (SendGrid's SDKs: `host`)"),
+    ("postmark", "Postmark", "the API root URL (postmarker: `root_api_url`)"),
+    ("mailgun", "Mailgun", "the API base URL, in place of `https://api.mailgun.net`"),
+    (
+        "ses",
+        "Amazon SES (v1 and v2)",
+        "the SES endpoint URL (boto3: `endpoint_url`, or `AWS_ENDPOINT_URL_SES` and "
+        "`AWS_ENDPOINT_URL_SESV2`); any region, any access key",
+    ),
+)
+
 CONFIG_TEMPLATE = """\
 # mailharness acceptance suite. Edit, then follow README.md.
 
@@ -200,6 +250,10 @@ auth = ""            # "user:password": require AUTH with these credentials
 students = {students}
 seed = {seed}
 format = "oneroster1.1"   # or "oneroster1.2"
+
+# If the vendor's system sends through an email provider's HTTP API instead of SMTP: the port
+# of each provider's front door, on the host of [sink]. README.md says which setting to change.
+[api]
 """
 
 TOX_TEMPLATE = """\
@@ -241,7 +295,9 @@ in a reserved domain that cannot reach a real person.
 2. **Load it into the vendor's system.** Import `roster/` as you would a SIS export, and set
    up each campaign from its file (the subject, the text, the students).
 3. **Point the vendor's outgoing mail at the harness.** Set its SMTP relay to the host and
-   port in `mailharness.toml` (port {port}). Then start recording one campaign:
+   port in `mailharness.toml` (port {port}); if it sends through an email provider's API
+   instead, see "A vendor that sends through an email API" below. Then start recording one
+   campaign:
    `mailharness acceptance sink . --campaign vaccine` (or `tox -e sink`). Recording a
    campaign again starts a fresh capture (the vendor is judged on what it sends now); add
    `--append` to add to the earlier one instead.
@@ -256,6 +312,23 @@ Repeat steps 3 to 5 for each campaign in `mailharness.toml`. `mailharness accept
 without `--campaign` judges every recorded campaign and fails (exit 2), naming them, while any
 campaign in `mailharness.toml` was never recorded.
 
+## A vendor that sends through an email API
+
+Some systems never speak SMTP: they call SendGrid, Amazon SES, Mailgun or Postmark over HTTP.
+While `mailharness acceptance sink` runs, it also answers each of these APIs as the provider
+does, at the addresses below (the `[api]` ports of `mailharness.toml`; the sink prints them
+when it starts). Change the one setting named for the vendor's provider; leave its key or
+token as it is (any value is accepted, and nothing is delivered to anyone). The calls are
+recorded with the campaign, and judged like mail sent by SMTP: one message per recipient the
+provider would deliver to, showing what that recipient would see.
+
+| provider | the setting to change | its value |
+|---|---|---|
+{doors}
+
+A call the provider would refuse (a bad request, too many recipients, an unknown template) is
+refused the same way here, and shows in the report as a refusal.
+
 ## What a failure means
 
 | check | what happened |
@@ -264,7 +337,11 @@ campaign in `mailharness.toml` was never recorded.
 | exposed-recipients | a family could see other families' names or addresses (To, Cc, Bcc) |
 | restricted-recipient | a notice reached an adult barred from contact (custody, no-contact order) |
 | unintended-recipient | mail went to someone who should not get this notice |
+| wrong-detail | a child's notice showed another child's detail (a test result, absences) |
+| unreadable-content | a message held what the harness could not read (encrypted, broken, too big) |
+| unrendered-template | a message still shows a template field such as `{{{{first_name}}}}` |
 | missing-notice / duplicate-notice | a guardian got no notice, or the same notice twice |
+| delivery-failure | the harness refused a message permanently, so a guardian got no notice |
 
 The sink listens on this machine only (127.0.0.1). If the vendor's system runs elsewhere,
 set `host` in `mailharness.toml` to this machine's address and record with

@@ -27,7 +27,9 @@ def register(verbs: Verbs) -> None:
     sink = steps.add_parser("sink", help="record one campaign's mail until Ctrl-C")
     sink.add_argument("dir", type=Path)
     sink.add_argument("--campaign", required=True)
-    sink.add_argument("--port", type=int, help="override the port of mailharness.toml")
+    sink.add_argument(
+        "--port", type=int, help="override the SMTP port of mailharness.toml (not the [api] ones)"
+    )
     sink.add_argument(
         "--append", action="store_true", help="add to this campaign's capture (default: start anew)"
     )
@@ -77,6 +79,7 @@ def execute_sink(args: argparse.Namespace) -> int:
         store,
         protocol=protocol,
         allow_remote=args.allow_remote,
+        api_ports=suite.api_ports,
     )
 
 

@@ -66,6 +66,20 @@ def add_sink_options(parser: argparse.ArgumentParser, *, examples: bool = False)
     add_fault_options(parser)
 
 
+def api_port(text: str) -> tuple[str, int]:
+    """NAME=PORT: the port one API front door listens on."""
+    from harness.adapters.base import API_PROVIDERS
+
+    name, equals, port = text.partition("=")
+    if not equals or name not in API_PROVIDERS:
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=PORT with NAME one of {', '.join(API_PROVIDERS)}, got {text!r}"
+        )
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"{name}: expected a port 1-65535, got {port!r}")
+    return name, int(port)
+
+
 def add_listen_safety_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-remote",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from harness.commands.options import ProtocolOptions, sink_protocol
@@ -49,10 +49,12 @@ def serving_at(
     store_path: Path | None = None,
     fresh_store: bool = True,
     listener: Listener | None = None,
+    api_ports: Mapping[str, int] | None = None,
 ) -> Iterator[CaptureSink]:
     """A started sink on `host`:`port`, recording into `store_path` if given.
 
     `fresh_store`: refuse a store that already holds messages (a run judges only its own).
+    `api_ports`: provider name -> the port of its front door (default: a free one).
     """
     check_listen_address(host, allow_remote)  # before any file is touched
     with contextlib.ExitStack() as stack:
@@ -76,5 +78,6 @@ def serving_at(
             faults=faults,
             listener=listener,
             protocol=sink_protocol(protocol or ProtocolOptions(), Path(workdir)),
+            api_ports=api_ports,
         )
         yield stack.enter_context(sink)

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import signal
 import threading
+from collections.abc import Mapping
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from pathlib import Path
@@ -18,6 +19,7 @@ from harness.commands.options import (
     add_fault_options,
     add_listen_safety_option,
     add_protocol_options,
+    api_port,
 )
 from harness.sink.capture import CapturedMessage, Refusal
 
@@ -41,6 +43,15 @@ def register(verbs: Verbs) -> None:
         default=DEFAULT_STORE,
         help=f"capture store (default: {DEFAULT_STORE})",
     )
+    parser.add_argument(
+        "--api-port",
+        type=api_port,
+        action="append",
+        default=[],
+        metavar="NAME=PORT",
+        help="the port of one email-API front door (sendgrid, postmark, mailgun, ses); "
+        "repeatable (default: a free port each, printed at start)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per message")
     add_listen_safety_option(parser)
     add_fault_options(parser)
@@ -60,6 +71,7 @@ def execute(args: argparse.Namespace) -> int:
         faults=FaultPlan.parse(args.fault, args.fault_seed),
         allow_remote=args.allow_remote,
         quiet=args.quiet,
+        api_ports=dict(args.api_port),
     )
 
 
@@ -72,8 +84,10 @@ def record(
     faults: FaultPlan | None = None,
     allow_remote: bool = False,
     quiet: bool = False,
+    api_ports: Mapping[str, int] | None = None,
 ) -> int:
-    """Listen on `host`:`port` and record into `store_path` until SIGINT or SIGTERM."""
+    """Listen on `host`:`port` and record into `store_path` until SIGINT or SIGTERM; the API
+    front doors on `api_ports` (name -> port; a free port for any other)."""
     from harness.commands.serving import serving_at
 
     stop = threading.Event()
@@ -93,6 +107,7 @@ def record(
             store_path=store_path,
             fresh_store=False,
             listener=listener,
+            api_ports=api_ports,
         ) as sink:
             assert sink.store is not None
             held = sink.store.count()

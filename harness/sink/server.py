@@ -22,7 +22,7 @@ import ipaddress
 import logging
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from email._header_value_parser import get_addr_spec, get_angle_addr
 from email.errors import HeaderParseError
 from types import TracebackType
@@ -215,7 +215,8 @@ class CaptureSink:
     of an in-memory list. `faults`: inject these faults. `listener`: called in the sink's
     thread with every message stored and every refusal made (keep it quick). `api`: the email
     providers' HTTP APIs to serve beside SMTP (`harness.sink.api`; default: every one, `()`:
-    none), each on a port of its own on the same host; read their base URLs from `.api_urls`.
+    none), each on a port of its own on the same host (`api_ports`: name -> port; default: a
+    free one); read their base URLs from `.api_urls`.
     """
 
     def __init__(
@@ -229,6 +230,7 @@ class CaptureSink:
         faults: FaultPlan | None = None,
         listener: Listener | None = None,
         api: Sequence[Provider] | None = None,
+        api_ports: Mapping[str, int] | None = None,
     ) -> None:
         check_listen_address(host, allow_non_loopback)
         self._host = host
@@ -237,7 +239,11 @@ class CaptureSink:
         log = StoreLog(store) if store is not None else MemoryLog()
         self._handler = CaptureHandler(log, faults, listener)
         self.store = store
-        self._doors = ApiDoors(self._handler, host, default_providers() if api is None else api)
+        providers = default_providers() if api is None else api
+        try:
+            self._doors = ApiDoors(self._handler, host, providers, api_ports)
+        except ValueError as err:
+            raise SinkError(str(err)) from None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
+
 from harness.sink.api.core import Answer, ApiError, Call, Delivery, Endpoint
+from harness.sink.api.postmark import Postmark
 from harness.sink.capture import CapturedMessage
-from harness.sink.server import CaptureSink
+from harness.sink.server import CaptureSink, SinkError
 from harness.sink.store import CaptureStore
 from tests.api.conftest import post
 from tests.api.test_sendgrid import KEY, minimal
@@ -121,3 +125,13 @@ def test_export_writes_an_api_messages_request_beside_its_eml(tmp_path: Path) ->
     written = json.loads((tmp_path / "000001.request.json").read_text())
     assert (written["front_door"], written["call"]) == ("sendgrid", message.call)
     assert written["evidence"]["to"] == ["a@example.com"]
+
+
+def test_a_door_listens_on_the_port_asked_for_and_an_unknown_name_is_refused() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with CaptureSink(api=[Postmark()], api_ports={"postmark": port}) as sink:
+        assert sink.api_urls == {"postmark": f"http://127.0.0.1:{port}"}
+    with pytest.raises(SinkError, match="no front door named sendgrid"):
+        CaptureSink(api=[Postmark()], api_ports={"sendgrid": port})

@@ -178,3 +178,36 @@ def test_the_sdk_sees_postmarks_error() -> None:
             client(sink).emails.send(**one())  # its token is not the sink's
         assert refused.value.error_code == 10
         assert sink.messages() == []
+
+
+def attachment_of(size: int) -> dict[str, str]:
+    """An attachment whose base64 form, as sent, is `size` bytes long."""
+    content = base64.b64encode(b"x" * (size // 4 * 3)).decode()
+    return {"Name": "scan.pdf", "Content": content, "ContentType": "application/pdf"}
+
+
+def test_a_message_over_10_mb_is_refused_alone(sink: CaptureSink) -> None:
+    limit = 10 * 1024 * 1024
+    under, over = attachment_of(limit - 4096), attachment_of(limit)
+    base = sink.api_urls["postmark"]
+    got, answer, _ = post(base + "/email", one(Attachments=[over]), TOKEN)
+    assert (got, answer["ErrorCode"]) == (422, 300) and "10 MB" in answer["Message"]
+    assert sink.messages() == []
+    # In a batch, only the item over the limit is refused; a message just under it is sent.
+    got, answers, _ = post(
+        base + "/email/batch",
+        [one(To="a@example.com", Attachments=[over]), one(To="b@example.com", Attachments=[under])],
+        TOKEN,
+    )
+    assert got == 200 and [a["ErrorCode"] for a in answers] == [300, 0]
+    assert [m.rcpt_tos for m in sink.messages()] == [("b@example.com",)]
+
+
+@pytest.mark.parametrize("field", ["TextBody", "HtmlBody"])
+def test_a_body_over_5_mb_is_refused(sink: CaptureSink, field: str) -> None:
+    limit = 5 * 1024 * 1024
+    base = sink.api_urls["postmark"]
+    got, answer, _ = post(base + "/email", one(**{field: "é" * (limit // 2 + 1)}), TOKEN)
+    assert (got, answer["ErrorCode"]) == (422, 300) and field in answer["Message"]
+    assert post(base + "/email", one(**{field: "é" * (limit // 2 - 64)}), TOKEN)[0] == 200
+    assert len(sink.messages()) == 1

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import smtplib
+import socket
 import sqlite3
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -82,3 +86,52 @@ def test_a_bad_fault_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code = main(["sink", "--port", "0", "--fault", "rcpt:250:0.1"])
     assert code == 2
     assert "fault 'rcpt:250:0.1'" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_an_api_door_listens_on_the_port_given(tmp_path: Path) -> None:
+    port = free_port()
+    store = tmp_path / "sink.sqlite"
+    sink = SinkProcess(store, "--api-port", f"postmark={port}", cwd=tmp_path)
+    try:
+        assert f"postmark API at http://127.0.0.1:{port}\n" in sink.output()
+        others = re.findall(r"(\w+) API at http://127\.0\.0\.1:(\d+)", sink.output())
+        assert {name for name, _ in others} == {"sendgrid", "postmark", "mailgun", "ses"}
+        message = {"From": SENDER, "To": "a@example.com", "Subject": "Hi", "TextBody": "hello"}
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/email",
+            data=json.dumps(message).encode(),
+            headers={"Content-Type": "application/json", "X-Postmark-Server-Token": "t"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert answer.status == 200
+    finally:
+        assert sink.stop() == 0
+    assert "via postmark postmark-1" in sink.output()
+    with CaptureStore(store, create=False) as again:
+        assert [m.front_door for m in again.iter_messages()] == ["postmark"]
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("mandrill=2600", "NAME one of sendgrid, postmark, mailgun, ses, got 'mandrill=2600'"),
+        ("ses", "expected NAME=PORT"),
+        ("ses=0", "ses: expected a port 1-65535, got '0'"),
+        ("ses=x", "ses: expected a port 1-65535, got 'x'"),
+    ],
+)
+def test_a_bad_api_port_is_one_line(
+    capsys: pytest.CaptureFixture[str], option: str, message: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["sink", "--port", "0", "--api-port", option])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1]

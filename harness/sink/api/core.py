@@ -140,10 +140,22 @@ class Provider(Protocol):
 class ApiDoors:
     """The front doors of one sink: one aiohttp site per provider, on the sink's loop."""
 
-    def __init__(self, handler: CaptureHandler, host: str, providers: Sequence[Provider]) -> None:
+    def __init__(
+        self,
+        handler: CaptureHandler,
+        host: str,
+        providers: Sequence[Provider],
+        ports: Mapping[str, int] | None = None,
+    ) -> None:
+        """`ports`: provider name -> the port its door listens on (default, or 0: a free one)."""
         self._handler = handler
         self._host = host
         self._providers = list(providers)
+        self._ports = dict(ports or {})
+        unknown = sorted(set(self._ports) - {p.name for p in self._providers})
+        if unknown:
+            served = ", ".join(p.name for p in self._providers) or "none"
+            raise ValueError(f"no front door named {', '.join(unknown)} (served: {served})")
         self._runners: list[web.AppRunner] = []
         self._urls: dict[str, str] = {}
         self._calls = itertools.count(1)
@@ -162,7 +174,7 @@ class ApiDoors:
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
             self._runners.append(runner)
-            sock = bind(self._host, 0)
+            sock = bind(self._host, self._ports.get(provider.name, 0))
             await web.SockSite(runner, sock).start()
             port = int(sock.getsockname()[1])
             host = f"[{self._host}]" if ":" in self._host else self._host

@@ -8,10 +8,11 @@ through `/templates`) are Mustachio, rendered here with chevron (Mustache) from 
 for that message is delivered as text, and the evidence says the template was not rendered.
 
 Answers as Postmark does: 200 with `{To, SubmittedAt, MessageID, ErrorCode: 0, Message: "OK"}`;
-422 with `{ErrorCode, Message}` for an invalid message (300), invalid JSON (402) or too many
-batch messages (410); 401 (ErrorCode 10) without a server token, or a wrong one when the sink
-was given one. A batch answers 200 with one such object per item, in order: invalid items get
-their ErrorCode and are not delivered, the others are.
+422 with `{ErrorCode, Message}` for an invalid message (300: among them one over 10 MB, or a
+TextBody or HtmlBody over 5 MB), invalid JSON (402) or too many batch messages (410); 401
+(ErrorCode 10) without a server token, or a wrong one when the sink was given one. A batch
+answers 200 with one such object per item, in order: invalid items get their ErrorCode and are
+not delivered, the others are.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ __all__ = ["Postmark"]
 MAX_RECIPIENTS = 50  # To + Cc + Bcc of one message
 MAX_BATCH = 500
 BODY_LIMIT = 50 * 1024 * 1024  # a batch: up to 50 MB
+# One message, attachments included and measured base64-encoded: 10 MB; TextBody and HtmlBody
+# up to 5 MB each (Postmark's "What are the attachment and email size limits?").
+MESSAGE_LIMIT = 10 * 1024 * 1024
+PART_LIMIT = 5 * 1024 * 1024
 NOT_RENDERED = "template not rendered"
 
 
@@ -142,6 +147,7 @@ class Postmark:
     def _message(self, call: Call, i: int, item: Any, templated: bool) -> Delivery:
         if not isinstance(item, dict):
             raise _Invalid(300, "Invalid email request: a message must be a JSON object.")
+        _check_size(item)
         sender = _single(item.get("From"), "From")
         to = _addresses(item.get("To"), "To")
         cc = _addresses(item.get("Cc"), "Cc")
@@ -313,6 +319,21 @@ def _describe(template: _Template) -> dict[str, Any]:
         "TemplateType": "Standard",
         "LayoutTemplate": None,
     }
+
+
+def _check_size(item: Mapping[str, Any]) -> None:
+    """Postmark's size limits of one message, measured as sent (attachments base64-encoded)."""
+    for key in ("TextBody", "HtmlBody"):
+        value = item.get(key)
+        if isinstance(value, str) and len(value.encode("utf-8", "surrogatepass")) > PART_LIMIT:
+            raise _Invalid(300, f"The {key} exceeds the limit of {PART_LIMIT} bytes (5 MB).")
+    size = len(json.dumps(item, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    if size > MESSAGE_LIMIT:
+        raise _Invalid(
+            300,
+            f"The message is {size} bytes, attachments included; "
+            f"the limit is {MESSAGE_LIMIT} bytes (10 MB).",
+        )
 
 
 def _text_or_none(value: Any) -> bool:
