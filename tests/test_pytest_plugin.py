@@ -79,6 +79,11 @@ def test_join_shift_fails(check_pipeline, mail_roster):
     check_pipeline("mutant:join-shift", mail_roster, "vaccine")
 
 
+def test_an_api_mutant_fails(check_pipeline, mail_roster, smtp_sink):
+    record("api", sorted(smtp_sink.api_urls))
+    check_pipeline("mutant:mailgun-no-recipient-variables", mail_roster, "vaccine")
+
+
 @given(students=st.integers(1, 12), seed=st.integers(0, 1))
 @settings(max_examples=5)
 def test_given_composes(check_pipeline, smtp_sink, students, seed):
@@ -136,9 +141,13 @@ def project(tmp_path: Path) -> Path:
 def test_fixtures_from_an_outside_project_on_two_xdist_workers(project: Path) -> None:
     run = run_pytest(project, "-n", "2", "--mailharness-students", "9", "--mailharness-seed", "4")
     # Everything passes but the mutant, whose failure reads as a list of violations.
-    assert "1 failed, 14 passed" in run.stdout, run.stdout + run.stderr
+    assert "2 failed, 14 passed" in run.stdout, run.stdout + run.stderr
     assert "FAILED test_our_mail.py::test_join_shift_fails" in run.stdout
     assert "critical foreign-student-data to " in run.stdout
+    # The sink fixture serves the API front doors too, and check_pipeline judges what came in.
+    assert "FAILED test_our_mail.py::test_an_api_mutant_fails" in run.stdout
+    assert "critical exposed-recipients to " in run.stdout
+    assert results(project, "api") == ['["mailgun", "postmark", "sendgrid", "ses"]']
     assert "Reproduce with: mailharness run --adapter mutant:join-shift --roster " in run.stdout
     assert "FailedHealthCheck" not in run.stdout
     assert {line[:4] for line in results(project, "roster")} == {"[9, "}
