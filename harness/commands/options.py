@@ -62,8 +62,21 @@ def add_sink_options(parser: argparse.ArgumentParser, *, examples: bool = False)
         help=f"idle seconds after the last session closes (default {DEFAULT_GRACE:g}"
         + ("; none for --examples)" if examples else ")"),
     )
+    add_api_port_option(parser)
     add_listen_safety_option(parser)
     add_fault_options(parser)
+
+
+def add_api_port_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--api-port",
+        type=api_port,
+        action="append",
+        default=[],
+        metavar="NAME=PORT",
+        help="the port of one email-API front door (sendgrid, postmark, mailgun, ses); "
+        "repeatable (default: any free one each)",
+    )
 
 
 def api_port(text: str) -> tuple[str, int]:

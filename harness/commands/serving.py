@@ -34,6 +34,7 @@ def serving(
         store_path=store_path,
         fresh_store=fresh_store,
         listener=listener,
+        api_ports=dict(args.api_port),
     ) as sink:
         yield sink
 

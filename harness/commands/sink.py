@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from harness.commands.options import (
     EXIT_PASS,
     Verbs,
+    add_api_port_option,
     add_fault_options,
     add_listen_safety_option,
     add_protocol_options,
-    api_port,
 )
 from harness.sink.capture import CapturedMessage, Refusal
 
@@ -43,15 +43,7 @@ def register(verbs: Verbs) -> None:
         default=DEFAULT_STORE,
         help=f"capture store (default: {DEFAULT_STORE})",
     )
-    parser.add_argument(
-        "--api-port",
-        type=api_port,
-        action="append",
-        default=[],
-        metavar="NAME=PORT",
-        help="the port of one email-API front door (sendgrid, postmark, mailgun, ses); "
-        "repeatable (default: a free port each, printed at start)",
-    )
+    add_api_port_option(parser)
     parser.add_argument("--quiet", action="store_true", help="no line per message")
     add_listen_safety_option(parser)
     add_fault_options(parser)

@@ -135,3 +135,15 @@ def test_a_bad_api_port_is_one_line(
     assert stopped.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1]
+
+
+def test_run_serves_an_api_door_on_the_port_given() -> None:
+    """`run --adapter external --api-port`: a pipeline configured by hand finds the door."""
+    from harness.cli import build_parser
+    from harness.commands.serving import serving
+
+    port = free_port()
+    args = build_parser().parse_args(["run", "--adapter", "external", "--api-port", f"ses={port}"])
+    with serving(args, None, None) as sink:
+        assert sink.api_urls["ses"] == f"http://127.0.0.1:{port}"
+        assert sink.api_urls["sendgrid"] != f"http://127.0.0.1:{port}"
