@@ -55,8 +55,8 @@ def check_store(
     from harness.adapters.base import AdapterOutcome
     from harness.oracle.plan import Plan
     from harness.oracle.tokens import TokenIndex
-    from harness.report.json_report import build_report, write_report
-    from harness.report.render import render_all
+    from harness.report.json_report import build_report
+    from harness.report.render import report_pointer, write_reports
     from harness.report.terminal import summary_lines
     from harness.roster.campaign_io import resolve_campaign
     from harness.roster.reserved import require_reserved
@@ -89,9 +89,8 @@ def check_store(
         "reproduce": shlex.join([*words, "--campaign", campaign_arg]),
     }
     report = build_report(result, run=run_info)
-    write_report(report, report_dir)
-    render_all(report, report_dir)
+    write_reports(report, report_dir)
     for line in summary_lines(report):
         print(line)
-    print(f"report: {report_dir / 'report.html'} (and report.json, junit.xml, summary.md)")
+    print(report_pointer(report_dir))
     return EXIT_PASS if report["verdict"] == "pass" else EXIT_VIOLATIONS

@@ -22,8 +22,8 @@ def execute_examples(args: argparse.Namespace) -> int:
     from harness.adapters.registry import resolve
     from harness.commands.serving import serving
     from harness.progress import progress_display
-    from harness.report.json_report import SCHEMA, write_report
-    from harness.report.render import render_all
+    from harness.report.json_report import error_report, passing_report
+    from harness.report.render import report_pointer, write_reports
     from harness.search import explore
     from harness.search_progress import SearchProgress
     from harness.sink.faults import FaultPlan
@@ -66,9 +66,7 @@ def execute_examples(args: argparse.Namespace) -> int:
             )
         elapsed = time.perf_counter() - started
     except HarnessError as exc:
-        failed = {"schema": SCHEMA, "verdict": "error", "error": str(exc), "run": run_info}
-        write_report(failed, report_dir)
-        render_all(failed, report_dir)
+        write_reports(error_report(exc, run_info), report_dir)
         raise
     run_info["examples_run"] = result.examples
     run_info["shrink_runs"] = result.shrink_runs
@@ -77,21 +75,18 @@ def execute_examples(args: argparse.Namespace) -> int:
           f"shrink steps: {sum(result.shrink_steps.values())}")  # fmt: skip
     _remove_counterexamples(report_dir)
     if result.passed:
-        passing = _passing_report(run_info)
-        write_report(passing, report_dir)
-        render_all(passing, report_dir)
+        write_reports(passing_report(run_info), report_dir)
         print(f"{result.examples} examples through {args.adapter}: no violation")
-        print(f"report: {report_dir / 'report.html'} (and report.json, junit.xml, summary.md)")
+        print(report_pointer(report_dir))
         return EXIT_PASS
     report = failing_report(result.found, args.adapter, run_info, report_dir, fault_words)
-    write_report(report, report_dir)
-    render_all(report, report_dir)
+    write_reports(report, report_dir)
     first = report["counterexample"]
     print(f"{result.examples} examples through {args.adapter}: {first['check']} "
           f"on a roster of {first['students']} student(s)")  # fmt: skip
     print(f"counterexample: {first['roster']}")
     print(f"reproduce with: {first['reproduce']}")
-    print(f"report: {report_dir / 'report.html'} (and report.json, junit.xml, summary.md)")
+    print(report_pointer(report_dir))
     return EXIT_VIOLATIONS
 
 
@@ -116,19 +111,6 @@ def _remove_counterexamples(report_dir: Path) -> None:
     """A new search's files replace the last one's (which would otherwise replay forever)."""
     for stale in report_dir.glob("counterexample*.json"):
         stale.unlink()
-
-
-def _passing_report(run_info: dict[str, Any]) -> dict[str, Any]:
-    from harness.oracle.checks import CHECKS
-    from harness.report.json_report import SCHEMA
-
-    return {
-        "schema": SCHEMA,
-        "verdict": "pass",
-        "run": run_info,
-        "summary": {"violations": 0, "violations_by_check": {spec.id: 0 for spec in CHECKS}},
-        "violations": [],
-    }
 
 
 def failing_report(

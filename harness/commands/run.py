@@ -86,6 +86,7 @@ def execute(args: argparse.Namespace) -> int:
 
     from harness.measure import PeakMemory
     from harness.progress import progress_display
+    from harness.report.render import report_pointer
     from harness.report.terminal import summary_lines
     from harness.roster.reserved import require_reserved
 
@@ -133,7 +134,7 @@ def execute(args: argparse.Namespace) -> int:
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items())
         + f"; peak memory {memory.peak_mib:,.0f} MiB (PSS of the process tree)"
     )
-    print(f"report: {args.report_dir / 'report.html'} (and report.json, junit.xml, summary.md)")
+    print(report_pointer(args.report_dir))
     return EXIT_PASS if report["verdict"] == "pass" else EXIT_VIOLATIONS
 
 
@@ -162,8 +163,8 @@ def run_and_report(
     from harness.adapters.registry import resolve
     from harness.commands.serving import serving
     from harness.oracle.plan import Plan
-    from harness.report.json_report import SCHEMA, build_report, write_report
-    from harness.report.render import render_all
+    from harness.report.json_report import build_report, error_report
+    from harness.report.render import write_reports
     from harness.roster.campaign_io import resolve_campaign
     from harness.runner import run_once
     from harness.sink.faults import FaultPlan
@@ -202,7 +203,7 @@ def run_and_report(
                 progress=progress,
             )
     except HarnessError as exc:
-        failed: dict[str, Any] = {"verdict": "error", "error": str(exc), "run": run_info}
+        failed = error_report(exc, run_info)
         if isinstance(exc, CommandError):
             failed["adapter"] = {
                 "spec": spec,
@@ -210,12 +211,10 @@ def run_and_report(
                 "stdout": exc.outcome.stdout,
                 "stderr": exc.outcome.stderr,
             }
-        write_report({"schema": SCHEMA, **failed}, report_dir)
-        render_all({"schema": SCHEMA, **failed}, report_dir)
+        write_reports(failed, report_dir)
         raise
     report = build_report(result, run=run_info)
-    write_report(report, report_dir)
-    render_all(report, report_dir)
+    write_reports(report, report_dir)
     return report
 
 

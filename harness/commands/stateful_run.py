@@ -106,9 +106,8 @@ def _size(failing: Failing) -> tuple[int, int]:
 
 def execute_stateful(args: argparse.Namespace) -> int:
     from harness.commands.serving import serving
-    from harness.oracle.checks import CHECKS
-    from harness.report.json_report import SCHEMA, build_report, write_report
-    from harness.report.render import render_all
+    from harness.report.json_report import build_report, error_report, passing_report
+    from harness.report.render import report_pointer, write_reports
     from harness.roster.io import save_roster
     from harness.sink.faults import FaultPlan
 
@@ -144,23 +143,15 @@ def execute_stateful(args: argparse.Namespace) -> int:
                 shrink_budget=STATEFUL_SHRINK_BUDGET if budget is None else budget,
             )
     except HarnessError as exc:
-        failed = {"schema": SCHEMA, "verdict": "error", "error": str(exc), "run": run_info}
-        write_report(failed, report_dir)
-        render_all(failed, report_dir)
+        write_reports(error_report(exc, run_info), report_dir)
         raise
     run_info["campaigns_sent"] = outcome.campaigns
     run_info["shrink_campaigns"] = outcome.shrink_campaigns
     best = outcome.best
     if best is None:
-        report: dict[str, Any] = {
-            "schema": SCHEMA, "verdict": "pass", "run": run_info,
-            "summary": {"violations": 0, "violations_by_check": {c.id: 0 for c in CHECKS}},
-            "violations": [],
-        }  # fmt: skip
-        write_report(report, report_dir)
-        render_all(report, report_dir)
+        write_reports(passing_report(run_info), report_dir)
         print(f"{args.stateful} campaign sequences through {args.adapter}: no violation")
-        print(f"report: {report_dir / 'report.html'} (and report.json, junit.xml, summary.md)")
+        print(report_pointer(report_dir))
         return EXIT_PASS
     report_dir.mkdir(parents=True, exist_ok=True)
     roster_path = report_dir / "counterexample.json"
@@ -173,12 +164,11 @@ def execute_stateful(args: argparse.Namespace) -> int:
     report = build_report(best.result, run={**run_info, "roster": str(roster_path)})
     report["counterexample"] = entry
     report["counterexamples"] = [entry]
-    write_report(report, report_dir)
-    render_all(report, report_dir)
+    write_reports(report, report_dir)
     print(f"{outcome.campaigns} campaigns through {args.adapter}: {check} after "
           f"{len(best.steps)} steps on a roster of {entry['students']} student(s):")  # fmt: skip
     for step in best.steps:
         print(f"  {step}")
     print(json.dumps({"steps": str(steps_path), "roster": str(roster_path)}))
-    print(f"report: {report_dir / 'report.html'} (and report.json, junit.xml, summary.md)")
+    print(report_pointer(report_dir))
     return EXIT_VIOLATIONS

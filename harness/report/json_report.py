@@ -74,6 +74,22 @@ def build_report(result: RunResult, *, run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def passing_report(run: dict[str, Any]) -> dict[str, Any]:
+    """report.json of a search that sent every roster through without a violation."""
+    return {
+        "schema": SCHEMA,
+        "verdict": "pass",
+        "run": run,
+        "summary": {"violations": 0, "violations_by_check": {spec.id: 0 for spec in CHECKS}},
+        "violations": [],
+    }
+
+
+def error_report(error: BaseException, run: dict[str, Any]) -> dict[str, Any]:
+    """report.json of a run that ended in `error` before it could be judged."""
+    return {"schema": SCHEMA, "verdict": "error", "error": str(error), "run": run}
+
+
 def _with_links(entry: dict[str, Any], violation: Violation, result: RunResult) -> dict[str, Any]:
     """A restricted-recipient entry names the restricted links (contact, student, relationship)
     that made its recipient one the notice must not reach."""
