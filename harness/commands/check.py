@@ -13,9 +13,10 @@ from harness.commands.options import (
     Verbs,
     add_real_address_option,
     add_roster_options,
+    campaign_to_test,
     load_or_generate,
 )
-from harness.errors import CampaignError, HarnessError
+from harness.errors import HarnessError
 
 
 def register(verbs: Verbs) -> None:
@@ -58,7 +59,6 @@ def check_store(
     from harness.report.json_report import build_report
     from harness.report.render import report_pointer, write_reports
     from harness.report.terminal import summary_lines
-    from harness.roster.campaign_io import resolve_campaign
     from harness.roster.reserved import require_reserved
     from harness.runner import judge_run
     from harness.sink.capture import ListSource
@@ -66,10 +66,7 @@ def check_store(
 
     if not allow_real_addresses:
         require_reserved(choice.roster)
-    campaign = resolve_campaign(choice.roster, campaign_arg)
-    nothing = Plan(choice.roster, campaign).nothing_to_test()
-    if nothing:
-        raise CampaignError(f"nothing to test in roster {choice.label}: {nothing}")
+    campaign = campaign_to_test(choice, campaign_arg)
     with CaptureStore(store_path, create=False) as store:
         source = store.reader() or ListSource(list(store.iter_messages()))  # or ":memory:"
         result = judge_run(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from harness.roster.model import Roster
 
 if TYPE_CHECKING:
+    from harness.roster.campaign import Campaign
     from harness.sink.protocol import SinkProtocol
 
 EXIT_PASS, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
@@ -216,6 +217,20 @@ def roster_file(path: Path) -> RosterChoice:
 
     roster = read_bundle(path) if path.is_dir() else load_roster(path)
     return RosterChoice(roster, str(path), ("--roster", str(path)))
+
+
+def campaign_to_test(choice: RosterChoice, campaign_arg: str) -> Campaign:
+    """`campaign_arg` (a kind or a campaign file) for `choice`'s roster; an error, never a pass,
+    when that roster and campaign expect no copy at all."""
+    from harness.errors import CampaignError
+    from harness.oracle.plan import Plan
+    from harness.roster.campaign_io import resolve_campaign
+
+    campaign = resolve_campaign(choice.roster, campaign_arg)
+    nothing = Plan(choice.roster, campaign).nothing_to_test()
+    if nothing:
+        raise CampaignError(f"nothing to test in roster {choice.label}: {nothing}")
+    return campaign
 
 
 def load_or_generate(args: argparse.Namespace) -> RosterChoice:

@@ -18,10 +18,11 @@ from harness.commands.options import (
     add_real_address_option,
     add_roster_options,
     add_sink_options,
+    campaign_to_test,
     load_or_generate,
     positive_int,
 )
-from harness.errors import CampaignError, HarnessError, UsageError
+from harness.errors import HarnessError, UsageError
 from harness.progress import Progress
 from harness.sink.protocol import SinkProtocol
 
@@ -162,17 +163,12 @@ def run_and_report(
     from harness.adapters.external import ExternalAdapter
     from harness.adapters.registry import resolve
     from harness.commands.serving import serving
-    from harness.oracle.plan import Plan
     from harness.report.json_report import build_report, error_report
     from harness.report.render import write_reports
-    from harness.roster.campaign_io import resolve_campaign
     from harness.runner import run_once
     from harness.sink.faults import FaultPlan
 
-    campaign = resolve_campaign(choice.roster, kind)
-    nothing = Plan(choice.roster, campaign).nothing_to_test()
-    if nothing:
-        raise CampaignError(f"nothing to test in roster {choice.label}: {nothing}")
+    campaign = campaign_to_test(choice, kind)
     adapter = resolve(spec, timeout=args.timeout)
     faults = FaultPlan.parse(args.fault, args.fault_seed)
     run_info = {
