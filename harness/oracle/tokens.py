@@ -162,37 +162,35 @@ class TokenIndex:
             slot = index._encoded_slot(encoded, shape)
             table[slot] = _add_owner(table[slot], owner)
 
+        def add_full_name(
+            person: Student | Contact, table: list[_Owners], *, reversed_forms: bool
+        ) -> None:
+            """The orders of `_full_name_tokens`, in codes."""
+            (first, first_code), (last, last_code) = (
+                name(person.first_name),
+                name(person.last_name),
+            )
+            if not first or not last:
+                return
+            shape = _shape(f"{first} {last}")
+            add(f"{first_code} {last_code}", shape, table, person.id)
+            add(f"{last_code}, {first_code}", shape, table, person.id)
+            if reversed_forms:
+                add(f"{last_code},{first_code}", shape, table, person.id)
+                add(f"{last_code} {first_code}", shape, table, person.id)
+
         persons: Iterable[Student | Contact] = itertools.chain(roster.students, roster.contacts)
         for person in persons:  # names first: they get the short codes
             name(person.first_name)
             name(person.last_name)
         students, contacts = index._students, index._contacts
         for student in roster.students:
-            (first, first_code), (last, last_code) = (
-                name(student.first_name),
-                name(student.last_name),
-            )
-            if first and last:
-                shape = _shape(f"{first} {last}")
-                for full in (
-                    f"{first_code} {last_code}",
-                    f"{last_code}, {first_code}",
-                    f"{last_code},{first_code}",
-                    f"{last_code} {first_code}",
-                ):
-                    add(full, shape, students, student.id)
+            add_full_name(student, students, reversed_forms=True)
             student_id = normalize(student.id)
             if student_id:
                 add(encode(student_id), _shape(student_id), students, student.id)
         for contact in roster.contacts:
-            (first, first_code), (last, last_code) = (
-                name(contact.first_name),
-                name(contact.last_name),
-            )
-            if first and last:
-                shape = _shape(f"{first} {last}")
-                for full in (f"{first_code} {last_code}", f"{last_code}, {first_code}"):
-                    add(full, shape, contacts, contact.id)
+            add_full_name(contact, contacts, reversed_forms=False)
             if contact.address:
                 address = normalize(contact.address)
                 add(encode(address), _shape(address), contacts, contact.id)
