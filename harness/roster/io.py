@@ -260,11 +260,16 @@ class _Reader:
                 raise self.fail(f"{where}.{name}", f"unknown field; expected {known}")
         return item
 
-    def text(self, item: Mapping[str, object], where: str, name: str) -> str:
+    def typed(
+        self, item: Mapping[str, object], where: str, name: str, kind: type[T], expected: str
+    ) -> T:
         value = item[name]
-        if not isinstance(value, str):
-            raise self.fail(f"{where}.{name}", f"expected a string, got {_show(value)}")
+        if not isinstance(value, kind):
+            raise self.fail(f"{where}.{name}", f"expected {expected}, got {_show(value)}")
         return value
+
+    def text(self, item: Mapping[str, object], where: str, name: str) -> str:
+        return self.typed(item, where, name, str, "a string")
 
     def ident(self, item: Mapping[str, object], where: str, name: str) -> str:
         value = self.text(item, where, name)
@@ -273,10 +278,7 @@ class _Reader:
         return value
 
     def flag(self, item: Mapping[str, object], where: str, name: str) -> bool:
-        value = item[name]
-        if not isinstance(value, bool):
-            raise self.fail(f"{where}.{name}", f"expected true or false, got {_show(value)}")
-        return value
+        return self.typed(item, where, name, bool, "true or false")
 
     def student(self, item: object, where: str) -> Student:
         fields = self.fields(
