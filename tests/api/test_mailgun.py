@@ -151,6 +151,107 @@ def test_testmode_is_answered_and_nothing_delivered(sink: CaptureSink) -> None:
     assert sink.messages() == []
 
 
+def bodies(message: CapturedMessage) -> dict[str, str]:
+    """content type -> text of every body part of a message."""
+    return {
+        part.get_content_type(): str(part.get_content()).replace("\r\n", "\n")
+        for part in parsed(message).walk()
+        if part.get_content_maintype() == "text" and not part.get_filename()
+    }
+
+
+AMP = "<!doctype html><html \u26a14email><body>Trip (AMP) for %recipient.child%</body></html>"
+
+
+def test_every_documented_optional_field_is_accepted_and_visible(sink: CaptureSink) -> None:
+    data = [
+        ("from", SENDER),
+        ("to", "Ana's parent <ana.parent@example.com>"),
+        ("cc", "ana.guardian@example.com"),
+        ("bcc", "audit@school.example.org"),
+        ("subject", "Field trip"),
+        ("text", "Trip on Friday"),
+        ("html", '<p>Trip on Friday <img src="cid:logo.png"></p>'),
+        ("amp-html", AMP.replace("%recipient.child%", "Ana")),
+        ("o:tag", "trips"),
+        ("o:tag", "grade-3"),
+        ("o:dkim", "yes"),
+        ("o:deliverytime", "Fri, 14 Oct 2033 23:10:10 -0000"),
+        ("o:tracking", "yes"),
+        ("o:tracking-clicks", "htmlonly"),
+        ("o:tracking-opens", "yes"),
+        ("o:require-tls", "yes"),
+        ("o:skip-verification", "no"),
+        ("h:Reply-To", "Front desk <desk@school.example.org>"),
+        ("h:X-Campaign", "trip-7"),
+        ("v:family", "F-1"),
+    ]
+    files = [
+        ("attachment", ("permission.pdf", b"%PDF-1.4 form", "application/pdf")),
+        ("inline", ("logo.png", b"\x89PNG fake logo", "image/png")),
+    ]
+    response = send(sink, data, files)
+    assert response.status_code == 200
+    [message] = sink.messages()
+    assert message.rcpt_tos == (
+        "ana.parent@example.com", "ana.guardian@example.com", "audit@school.example.org",
+    )  # fmt: skip
+    shown = parsed(message)
+    assert str(shown["Reply-To"]) == "Front desk <desk@school.example.org>"
+    assert str(shown["X-Campaign"]) == "trip-7"
+    assert json.loads(shown["X-Mailgun-Variables"]) == {"family": "F-1"}
+    found = bodies(message)
+    assert found["text/plain"].strip() == "Trip on Friday"
+    assert "Trip (AMP) for Ana" in found["text/x-amp-html"]  # AMP clients show this part
+    assert "Trip on Friday" in found["text/html"]
+    kinds = [part.get_content_type() for part in shown.walk()]
+    assert kinds.index("text/x-amp-html") < kinds.index("text/html")  # AMP before HTML
+    pdf, logo = shown.iter_attachments()
+    assert (pdf.get_filename(), pdf.get_content_disposition()) == ("permission.pdf", "attachment")
+    assert (logo.get_content_disposition(), str(logo["Content-ID"])) == ("inline", "<logo.png>")
+    assert json.loads(message.evidence)["o:tag"] == "trips"
+
+
+def test_amp_html_alone_is_a_body_and_takes_recipient_variables(sink: CaptureSink) -> None:
+    data = {
+        "from": SENDER,
+        "to": ["a@example.com", "b@example.com"],
+        "subject": "Trip",
+        "amp-html": AMP,
+        "recipient-variables": json.dumps(
+            {"a@example.com": {"child": "Ana"}, "b@example.com": {"child": "Ben"}}
+        ),
+    }
+    assert send(sink, data).status_code == 200
+    ana, ben = sorted(sink.messages(), key=lambda m: m.rcpt_tos)
+    assert "Trip (AMP) for Ana" in bodies(ana)["text/x-amp-html"]
+    assert "Trip (AMP) for Ben" in bodies(ben)["text/x-amp-html"]
+
+
+def test_a_stored_template_with_t_text_gets_a_text_part_and_needs_no_from(
+    sink: CaptureSink,
+) -> None:
+    base = f"{sink.api_urls['mailgun']}/v3/mg.school.example.org"
+    template = "<html><head><style>p {}</style></head><body><p>{{child}} &amp; the trip</p></body>"
+    stored = requests.post(
+        f"{base}/templates", auth=AUTH, data={"name": "trip", "template": template}, timeout=30
+    )
+    assert stored.status_code == 200
+    data = {
+        "to": "a@example.com",
+        "template": "trip",
+        "t:version": "initial",
+        "t:text": "yes",
+        "t:variables": json.dumps({"child": "Ana Lee"}),
+    }
+    assert send(sink, data).status_code == 200
+    [message] = sink.messages()
+    found = bodies(message)
+    assert found["text/plain"].strip() == "Ana Lee & the trip"
+    assert "<p>Ana Lee &amp; the trip</p>" in found["text/html"]
+    assert "not given" in json.loads(message.evidence)["from"]
+
+
 @pytest.mark.parametrize(
     ("data", "status", "says"),
     [

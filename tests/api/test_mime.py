@@ -6,7 +6,7 @@ import email
 from email.policy import default as default_policy
 from typing import Any
 
-from harness.sink.api.mime import Address, Attachment, build_message
+from harness.sink.api.mime import Address, Attachment, build_message, html_to_text
 
 
 def parse(raw: bytes) -> Any:
@@ -58,3 +58,35 @@ def test_a_line_break_in_a_field_cannot_add_a_header() -> None:
     message = parse(raw)
     assert message["Bcc"] is None
     assert "everyone@example.com" in str(message["Subject"])
+
+
+def test_the_bodies_are_alternatives_plainest_first_amp_before_html() -> None:
+    raw = build_message(
+        sender=Address("office@school.example.org"),
+        to=[Address("a@example.com")],
+        subject="Trip",
+        text="text",
+        html="<p>html</p>",
+        amp="<html \u26a14email>amp</html>",
+        other_bodies=[("text/calendar; method=REQUEST; charset=latin-1", "BEGIN:VCALENDAR")],
+        attachments=[Attachment(b"x", "a.pdf", "application/pdf", description="Permission form")],
+        message_id="<m@x>",
+    )
+    message = parse(raw)
+    assert not message.defects
+    [alternative] = [p for p in message.walk() if p.get_content_type() == "multipart/alternative"]
+    kinds = [part.get_content_type() for part in alternative.iter_parts()]
+    assert kinds == ["text/plain", "text/x-amp-html", "text/html", "text/calendar"]
+    calendar = list(alternative.iter_parts())[-1]
+    assert (calendar.get_param("method"), calendar.get_param("charset")) == ("REQUEST", "utf-8")
+    assert calendar.get_content().strip() == "BEGIN:VCALENDAR"
+    [attachment] = list(message.iter_attachments())
+    assert str(attachment["Content-Description"]) == "Permission form"
+
+
+def test_html_to_text_keeps_what_the_html_shows() -> None:
+    source = (
+        "<html><head><title>t</title><style>p {color: red}</style></head>"
+        "<body><p>Ana &amp; Ben</p><p>Trip on<br>Friday</p><script>x()</script></body></html>"
+    )
+    assert html_to_text(source) == "Ana & Ben\n\nTrip on\nFriday\n"

@@ -136,6 +136,96 @@ def test_attachments_and_headers_reach_the_message(sink: CaptureSink) -> None:
     assert str(parsed(message)["X-Campaign"]) == "flu"
 
 
+LOGO = base64.b64encode(b"\x89PNG fake logo").decode()
+
+
+def test_every_documented_optional_field_from_the_sdk_is_accepted_and_visible(
+    sink: CaptureSink,
+) -> None:
+    api = client(sink)
+    answer = api.emails.send(
+        From=f"Maple Grove <{SENDER}>",
+        To="Ana's parent <ana.parent@example.com>",
+        Cc="ana.guardian@example.com",
+        Bcc="audit@school.example.org",
+        Subject="Field trip",
+        Tag="trips",
+        HtmlBody='<p>Trip on Friday <img src="cid:logo.png"></p>',
+        TextBody="Trip on Friday",
+        ReplyTo="Front desk <desk@school.example.org>",
+        Metadata={"family": "F-1"},
+        Headers={"X-Campaign": "trip-7"},
+        Attachments=[("logo.png", LOGO, "image/png", "cid:logo.png")],
+        TrackOpens=True,
+        TrackLinks="HtmlAndText",
+        MessageStream="outbound",
+    )
+    assert answer["ErrorCode"] == 0
+    template = api.templates.create(Name="trip", Subject="Trip for {{child}}",
+                                    HtmlBody="<p>{{child}}</p>", TextBody="{{child}}")  # fmt: skip
+    answer = api.emails.send_with_template(
+        TemplateId=template.TemplateId,
+        TemplateModel={"child": "Ben"},
+        InlineCss=True,
+        From=SENDER,
+        To="ben.parent@example.com",
+        ReplyTo="desk@school.example.org",
+        Tag="trips",
+        Headers={"X-Campaign": "trip-7"},
+        TrackOpens=True,
+        TrackLinks="HtmlOnly",
+        Metadata={"family": "F-2"},
+        MessageStream="outbound",
+        Attachments=[("logo.png", LOGO, "image/png", "cid:logo.png")],
+    )
+    assert answer["ErrorCode"] == 0
+    ana, ben = sink.messages()
+    assert ana.rcpt_tos == (
+        "ana.parent@example.com", "ana.guardian@example.com", "audit@school.example.org",
+    )  # fmt: skip
+    for message in (ana, ben):
+        shown = parsed(message)
+        [reply_to] = shown["Reply-To"].addresses
+        assert reply_to.addr_spec == "desk@school.example.org"
+        assert str(shown["X-Campaign"]) == "trip-7"
+        [logo] = list(shown.iter_attachments())
+        assert (logo.get_content_disposition(), str(logo["Content-ID"])) == (
+            "inline",
+            "<logo.png>",
+        )
+    assert str(parsed(ana)["Reply-To"]) == "Front desk <desk@school.example.org>"
+    assert body_text(ben).strip() == "Ben"
+    assert json.loads(ana.evidence)["Metadata"] == {"family": "F-1"}
+
+
+def test_every_documented_optional_field_as_raw_json_is_accepted_in_a_batch(
+    sink: CaptureSink,
+) -> None:
+    item = one(
+        Cc="c@example.com",
+        Bcc="d@example.com",
+        Tag="trips",
+        HtmlBody="<p>hello</p>",
+        ReplyTo="desk@school.example.org, office@school.example.org",
+        Headers=[{"Name": "X-Campaign", "Value": "trip-7"}],
+        TrackOpens=True,
+        TrackLinks="TextOnly",
+        Metadata={"family": "F-1"},
+        MessageStream="outbound",
+        Attachments=[{"Name": "logo.png", "Content": LOGO, "ContentType": "image/png",
+                      "ContentID": "cid:logo.png"}],
+    )  # fmt: skip
+    got, answers, _ = post(sink.api_urls["postmark"] + "/email/batch", [item, item], TOKEN)
+    assert got == 200 and [a["ErrorCode"] for a in answers] == [0, 0]
+    for message in sink.messages():
+        shown = parsed(message)
+        assert [a.addr_spec for a in shown["Reply-To"].addresses] == [
+            "desk@school.example.org",
+            "office@school.example.org",
+        ]
+        assert str(shown["X-Campaign"]) == "trip-7"
+
+
 BAD: dict[str, tuple[str, Any, dict[str, str], int, int]] = {
     "malformed JSON": ("/email", b'{"From": ', {}, 422, 402),
     "wrong content type": ("/email", one(), {"Content-Type": "text/plain"}, 415, 409),

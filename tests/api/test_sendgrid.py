@@ -11,7 +11,41 @@ from typing import Any
 import pytest
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
-from sendgrid.helpers.mail import Bcc, Cc, Mail, Personalization, To
+from sendgrid.helpers.mail import (
+    Asm,
+    Attachment,
+    BatchId,
+    Bcc,
+    BypassListManagement,
+    Category,
+    Cc,
+    ClickTracking,
+    Content,
+    ContentId,
+    CustomArg,
+    Disposition,
+    FileContent,
+    FileName,
+    FileType,
+    FooterHtml,
+    FooterSettings,
+    FooterText,
+    Ganalytics,
+    Header,
+    IpPoolName,
+    Mail,
+    MailSettings,
+    OpenTracking,
+    Personalization,
+    ReplyTo,
+    SandBoxMode,
+    SendAt,
+    SubscriptionHtml,
+    SubscriptionText,
+    SubscriptionTracking,
+    To,
+    TrackingSettings,
+)
 
 from harness.sink.api.sendgrid import SendGrid
 from harness.sink.capture import CapturedMessage
@@ -159,6 +193,160 @@ def test_sandbox_mode_is_validated_and_delivers_nothing(sink: CaptureSink) -> No
     assert sink.messages() == []
 
 
+def parts(message: CapturedMessage) -> dict[str, str]:
+    """content type -> decoded text of every body part of a message."""
+    return {
+        part.get_content_type(): str(part.get_content()).replace("\r\n", "\n")
+        for part in headers(message).walk()
+        if part.get_content_maintype() == "text" and not part.get_filename()
+    }
+
+
+PNG = base64.b64encode(b"\x89PNG fake logo").decode()
+
+
+def test_every_documented_optional_field_from_the_sdk_is_accepted_and_visible(
+    sink: CaptureSink,
+) -> None:
+    mail = Mail(
+        from_email=SENDER,
+        to_emails=To("ana.parent@example.com", "Ana's parent"),
+        subject="Field trip",
+        plain_text_content="Trip on Friday.",
+        html_content="<html><body><p>Trip on Friday.</p></body></html>",
+        amp_html_content="<!doctype html><html \u26a14email><body>Trip (AMP)</body></html>",
+    )
+    mail.add_content(Content("text/calendar; method=REQUEST", "BEGIN:VCALENDAR\nEND:VCALENDAR"))
+    mail.reply_to = ReplyTo("desk@school.example.org", "Front desk")
+    mail.header = Header("X-Campaign", "trip-7")
+    mail.custom_arg = CustomArg("run", "7")
+    mail.category = [Category("trips"), Category("grade-3")]
+    mail.batch_id = BatchId("HkJ5yLYULb7Rj8GKSx7u025ouWVlMgAi")
+    mail.send_at = SendAt(1617260400)
+    mail.asm = Asm(12, [12, 13])
+    mail.ip_pool_name = IpPoolName("transactional")
+    mail.attachment = Attachment(FileContent(PNG), FileName("logo.png"), FileType("image/png"),
+                                 Disposition("inline"), ContentId("logo"))  # fmt: skip
+    mail.mail_settings = MailSettings(
+        bypass_list_management=BypassListManagement(True),
+        footer_settings=FooterSettings(True, FooterText("Maple Grove PTA"),
+                                       FooterHtml("<p>Maple Grove PTA</p>")),
+        sandbox_mode=SandBoxMode(False),
+    )  # fmt: skip
+    mail.tracking_settings = TrackingSettings(
+        click_tracking=ClickTracking(True, False),
+        open_tracking=OpenTracking(True),
+        subscription_tracking=SubscriptionTracking(
+            True,
+            SubscriptionText("Stop these: <% %>"),
+            SubscriptionHtml("<p><% Unsubscribe %></p>"),
+        ),
+        ganalytics=Ganalytics(True, "school", "email", None, None, "trip"),
+    )
+    response = client(sink).send(mail)
+    assert response.status_code == 202
+    [message] = sink.messages()
+    shown = parts(message)
+    assert shown["text/plain"].startswith("Trip on Friday.")
+    assert "Maple Grove PTA" in shown["text/plain"]  # the footer
+    assert "Stop these: https://unsubscribe.mailharness.test/" in shown["text/plain"]
+    html = shown["text/html"]
+    assert html.index("<p>Maple Grove PTA</p>") < html.index("</body>")
+    assert ">Unsubscribe</a>" in html
+    assert "Trip (AMP)" in shown["text/x-amp-html"]
+    assert "BEGIN:VCALENDAR" in shown["text/calendar"]
+    parsed = headers(message)
+    assert str(parsed["Reply-To"]) == "Front desk <desk@school.example.org>"
+    assert str(parsed["X-Campaign"]) == "trip-7"
+    [logo] = list(parsed.iter_attachments())
+    assert (logo.get_content_disposition(), str(logo["Content-ID"])) == ("inline", "<logo>")
+    evidence = json.loads(message.evidence)
+    assert evidence["asm"] == {"group_id": 12, "groups_to_display": [12, 13]}
+    assert sorted(evidence["categories"]) == ["grade-3", "trips"]
+
+
+def test_every_documented_optional_field_as_raw_json_is_accepted_and_visible(
+    sink: CaptureSink,
+) -> None:
+    body = {
+        "personalizations": [
+            {
+                "to": [{"email": "ana.parent@example.com", "name": "Ana's parent"}],
+                "cc": [{"email": "ana.guardian@example.com"}],
+                "bcc": [{"email": "audit@school.example.org"}],
+                "from": {"email": "grade3@school.example.org", "name": "Grade 3"},
+                "subject": "Trip for -child-",
+                "headers": {"X-Family": "F-1", "X-Campaign": "trip-7-ana"},
+                "substitutions": {"-child-": "Ana", "-desk-": "desk-ana"},
+                "custom_args": {"family": "F-1"},
+                "send_at": 1617260400,
+            },
+            {"to": [{"email": "ben.parent@example.com"}], "substitutions": {"-child-": "Ben",
+                                                                             "-desk-": "desk"}},
+        ],
+        "from": {"email": SENDER, "name": "Maple Grove"},
+        "reply_to_list": [{"email": "-desk-@school.example.org", "name": "Desk"}],
+        "subject": "Trip",
+        "content": [  # HTML first: SendGrid's docs give no order
+            {"type": "text/html", "value": "<body><p>Trip for -child-</p>%open%</body>"},
+            {"type": "text/plain", "value": "Trip for -child-"},
+        ],
+        "attachments": [{"content": PNG, "type": "image/png", "filename": "logo.png",
+                         "disposition": "inline", "content_id": "logo"}],
+        "headers": {"X-Campaign": "trip-7", "Message-ID": "<trip-7@school.example.org>"},
+        "categories": ["trips"],
+        "custom_args": {"run": "7"},
+        "send_at": 1617260400,
+        "batch_id": "HkJ5yLYULb7Rj8GKSx7u025ouWVlMgAi",
+        "asm": {"group_id": 12, "groups_to_display": [12]},
+        "ip_pool_name": "transactional",
+        "mail_settings": {
+            "bypass_list_management": {"enable": True},
+            "footer": {"enable": True, "text": "Maple Grove PTA", "html": "<p>PTA</p>"},
+            "sandbox_mode": {"enable": False},
+        },
+        "tracking_settings": {
+            "click_tracking": {"enable": True, "enable_text": False},
+            "open_tracking": {"enable": True, "substitution_tag": "%open%"},
+            "subscription_tracking": {"enable": True, "substitution_tag": "[unsubscribe]"},
+            "ganalytics": {"enable": True, "utm_source": "school", "utm_campaign": "trip"},
+        },
+    }  # fmt: skip
+    body["content"][1]["value"] += "\nLeave the list: [unsubscribe]"
+    assert post(sink.api_urls["sendgrid"] + "/v3/mail/send", body, KEY)[0] == 202
+    ana, ben = sink.messages()
+    assert ana.rcpt_tos == (
+        "ana.parent@example.com", "ana.guardian@example.com", "audit@school.example.org",
+    )  # fmt: skip
+    a, b = headers(ana), headers(ben)
+    assert str(a["From"]) == "Grade 3 <grade3@school.example.org>"  # the personalization's
+    assert str(b["From"]) == f"Maple Grove <{SENDER}>"
+    assert (str(a["Subject"]), str(b["Subject"])) == ("Trip for Ana", "Trip")
+    assert str(a["Reply-To"]) == "Desk <desk-ana@school.example.org>"
+    assert (str(a["X-Family"]), str(a["X-Campaign"]), str(b["X-Campaign"])) == (
+        "F-1", "trip-7-ana", "trip-7",
+    )  # fmt: skip
+    assert b["X-Family"] is None
+    assert str(a["Message-ID"]) == "<trip-7@school.example.org>"
+    text = parts(ana)["text/plain"]
+    assert text.startswith("Trip for Ana\nLeave the list: https://unsubscribe.mailharness.test/")
+    assert text.rstrip().endswith("Maple Grove PTA")
+    html = parts(ana)["text/html"]
+    assert "<p>Trip for Ana</p>" in html and "%open%" not in html
+    assert html.index("<p>PTA</p>") < html.index("</body>")
+    assert "Trip for Ben" in parts(ben)["text/plain"]
+    [logo] = list(a.iter_attachments())
+    assert str(logo["Content-ID"]) == "<logo>"
+    assert json.loads(ana.evidence)["from"] == "grade3@school.example.org"
+
+
+def test_a_footer_that_is_not_enabled_adds_nothing(sink: CaptureSink) -> None:
+    body = minimal(mail_settings={"footer": {"enable": False, "text": "PTA footer"}})
+    assert post(sink.api_urls["sendgrid"] + "/v3/mail/send", body, KEY)[0] == 202
+    [message] = sink.messages()
+    assert "PTA footer" not in message.raw.decode()
+
+
 def _many(n: int, per: int = 1) -> list[dict[str, Any]]:
     return [{"to": [{"email": f"r{i}-{j}@example.com"} for j in range(per)]} for i in range(n)]
 
@@ -176,6 +364,11 @@ BAD: dict[str, tuple[dict[str, Any] | bytes, dict[str, str], int, str | None]] =
     "no subject": ({k: v for k, v in minimal().items() if k != "subject"}, {}, 400, "subject"),
     "bad address": (minimal(personalizations=[{"to": [{"email": "nope"}]}]), {}, 400,
                     "personalizations.0.to.0.email"),
+    "bad personalization from": (minimal(personalizations=[{"to": [{"email": "a@example.com"}],
+                                                            "from": {"email": "nope"}}]), {}, 400,
+                                 "personalizations.0.from.email"),
+    "reserved header": (minimal(headers={"Reply-To": "x@example.com"}), {}, 400,
+                        "headers.Reply-To"),
     "duplicate address": (minimal(personalizations=[{"to": [{"email": "a@example.com"}],
                                                      "bcc": [{"email": "A@example.com"}]}]),
                           {}, 400, "personalizations.0"),

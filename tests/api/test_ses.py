@@ -187,6 +187,206 @@ def test_a_template_the_sink_never_got_is_judged_on_its_data(sink: CaptureSink) 
     assert json.loads(message.evidence)["template"]["rendered"] is False
 
 
+def bodies(message: CapturedMessage) -> dict[str, str]:
+    """content type -> text of every body part of a message."""
+    return {
+        part.get_content_type(): str(part.get_content()).replace("\r\n", "\n")
+        for part in parsed(message).walk()
+        if part.get_content_maintype() == "text" and not part.get_filename()
+    }
+
+
+ARN = "arn:aws:ses:us-east-1:123456789012:identity/school.example.org"
+
+
+def test_v1_every_documented_optional_field_is_accepted_and_visible(sink: CaptureSink) -> None:
+    v1 = client(sink)
+    optional = {
+        "ReplyToAddresses": ["Front desk <desk@school.example.org>"],
+        "ReturnPath": "bounces@school.example.org",
+        "SourceArn": ARN,
+        "ReturnPathArn": ARN,
+        "Tags": [{"Name": "campaign", "Value": "trip-7"}],
+        "ConfigurationSetName": "school-notices",
+    }
+    v1.send_email(
+        Source=SENDER,
+        Destination={"ToAddresses": ["a@example.com"], "CcAddresses": ["b@example.com"],
+                     "BccAddresses": ["audit@example.net"]},
+        Message={
+            "Subject": {"Data": "Sortie scolaire", "Charset": "UTF-8"},
+            "Body": {"Text": {"Data": "Sortie vendredi", "Charset": "UTF-8"},
+                     "Html": {"Data": "<p>Sortie vendredi</p>", "Charset": "ISO-8859-1"}},
+        },
+        **optional,
+    )  # fmt: skip
+    template = {"TemplateName": "trip", "SubjectPart": "Trip: {{child}}", "TextPart": "{{child}}"}
+    v1.create_template(Template={**template, "HtmlPart": "<p>{{child}}</p>"})
+    v1.send_templated_email(
+        Source=SENDER,
+        Destination={"ToAddresses": ["c@example.com"]},
+        Template="trip",
+        TemplateArn="arn:aws:ses:us-east-1:123456789012:template/trip",
+        TemplateData='{"child": "Ana"}',
+        **optional,
+    )
+    v1.send_bulk_templated_email(
+        Source=SENDER,
+        Template="trip",
+        DefaultTemplateData='{"child": "your child"}',
+        DefaultTags=[{"Name": "campaign", "Value": "trip-7"}],
+        Destinations=[{"Destination": {"ToAddresses": ["d@example.com"]},
+                       "ReplacementTags": [{"Name": "family", "Value": "F-4"}],
+                       "ReplacementTemplateData": '{"child": "Dan"}'}],
+        **{k: v for k, v in optional.items() if k != "Tags"},
+    )  # fmt: skip
+    v1.send_raw_email(
+        Source=SENDER,
+        Destinations=["e@example.com"],
+        RawMessage={"Data": RAW},
+        FromArn=ARN,
+        SourceArn=ARN,
+        ReturnPathArn=ARN,
+        Tags=[{"Name": "campaign", "Value": "trip-7"}],
+        ConfigurationSetName="school-notices",
+    )
+    simple, templated, bulk, raw = sorted(sink.messages(), key=lambda m: m.seq)
+    assert [m.rcpt_tos[0] for m in (simple, templated, bulk, raw)] == [
+        "a@example.com", "c@example.com", "d@example.com", "e@example.com",
+    ]  # fmt: skip
+    for message in (simple, templated, bulk):
+        assert str(parsed(message)["Reply-To"]) == "Front desk <desk@school.example.org>"
+    assert bodies(simple) == {"text/plain": "Sortie vendredi\n",
+                              "text/html": "<p>Sortie vendredi</p>\n"}  # fmt: skip
+    assert parsed(templated)["Subject"] == "Trip: Ana"
+    assert text_of(bulk).strip() == "Dan"
+    assert json.loads(simple.evidence)["tags"] == {"campaign": "trip-7"}
+
+
+LOGO = b"\x89PNG fake logo"
+
+
+def test_v2_every_documented_optional_field_is_accepted_and_visible(sink: CaptureSink) -> None:
+    v2 = client(sink, "sesv2")
+    optional: dict[str, Any] = {
+        "FromEmailAddressIdentityArn": ARN,
+        "ReplyToAddresses": ["Front desk <desk@school.example.org>"],
+        "FeedbackForwardingEmailAddress": "bounces@school.example.org",
+        "FeedbackForwardingEmailAddressIdentityArn": ARN,
+        "ConfigurationSetName": "school-notices",
+        "ListManagementOptions": {"ContactListName": "families", "TopicName": "trips"},
+    }
+    headers = [{"Name": "X-Campaign", "Value": "trip-7"}]
+    attachments = [
+        {"RawContent": b"%PDF-1.4 form", "FileName": "permission.pdf",
+         "ContentType": "application/pdf", "ContentDisposition": "ATTACHMENT",
+         "ContentDescription": "Permission form", "ContentTransferEncoding": "BASE64"},
+        {"RawContent": LOGO, "FileName": "logo.png", "ContentType": "image/png",
+         "ContentDisposition": "INLINE", "ContentId": "logo"},
+    ]  # fmt: skip
+    v2.send_email(
+        FromEmailAddress=SENDER,
+        Destination={"ToAddresses": ["a@example.com"], "BccAddresses": ["audit@example.net"]},
+        Content={"Simple": {
+            "Subject": {"Data": "Field trip", "Charset": "UTF-8"},
+            "Body": {"Text": {"Data": "Trip on Friday", "Charset": "UTF-8"},
+                     "Html": {"Data": '<p>Trip <img src="cid:logo"></p>', "Charset": "UTF-8"}},
+            "Headers": headers,
+            "Attachments": attachments,
+        }},
+        EmailTags=[{"Name": "campaign", "Value": "trip-7"}],
+        **optional,
+    )  # fmt: skip
+    v2.create_email_template(
+        TemplateName="trip",
+        TemplateContent={"Subject": "Trip: {{child}}", "Text": "{{child}}", "Html": "<p>x</p>"},
+    )
+    v2.send_email(
+        FromEmailAddress=SENDER,
+        Destination={"ToAddresses": ["b@example.com"]},
+        Content={"Template": {
+            "TemplateArn": "arn:aws:ses:us-east-1:123456789012:template/trip",
+            "TemplateData": '{"child": "Ben"}',
+            "Headers": headers,
+            "Attachments": attachments[:1],
+        }},
+        EmailTags=[{"Name": "campaign", "Value": "trip-7"}],
+        **optional,
+    )  # fmt: skip
+    v2.send_bulk_email(
+        FromEmailAddress=SENDER,
+        DefaultContent={"Template": {"TemplateName": "trip", "TemplateData": "{}",
+                                     "Headers": headers, "Attachments": attachments[:1]}},
+        DefaultEmailTags=[{"Name": "campaign", "Value": "trip-7"}],
+        BulkEmailEntries=[{
+            "Destination": {"ToAddresses": ["c@example.com"]},
+            "ReplacementTags": [{"Name": "family", "Value": "F-3"}],
+            "ReplacementHeaders": [{"Name": "X-Family", "Value": "F-3"}],
+            "ReplacementEmailContent": {
+                "ReplacementTemplate": {"ReplacementTemplateData": '{"child": "Cy"}'}},
+        }],
+        **{k: v for k, v in optional.items() if k != "ListManagementOptions"},
+    )  # fmt: skip
+    simple, templated, bulk = sorted(sink.messages(), key=lambda m: m.seq)
+    for message in (simple, templated, bulk):
+        shown = parsed(message)
+        assert str(shown["Reply-To"]) == "Front desk <desk@school.example.org>"
+        assert str(shown["X-Campaign"]) == "trip-7"
+        pdf = next(shown.iter_attachments())
+        assert (pdf.get_filename(), pdf.get_content_disposition()) == (
+            "permission.pdf",
+            "attachment",
+        )
+        assert pdf.get_content() == b"%PDF-1.4 form"
+    assert simple.rcpt_tos == ("a@example.com", "audit@example.net")
+    assert bodies(simple)["text/plain"].strip() == "Trip on Friday"
+    logo = list(parsed(simple).iter_attachments())[1]
+    assert (logo.get_content_disposition(), str(logo["Content-ID"])) == ("inline", "<logo>")
+    assert logo.get_content() == LOGO
+    assert (parsed(templated)["Subject"], text_of(templated).strip()) == ("Trip: Ben", "Ben")
+    assert (str(parsed(bulk)["X-Family"]), text_of(bulk).strip()) == ("F-3", "Cy")
+
+
+def test_v2_raw_json_with_headers_and_attachments_is_accepted(sink: CaptureSink) -> None:
+    body = {
+        "FromEmailAddress": SENDER,
+        "Destination": {"ToAddresses": ["a@example.com"]},
+        "ReplyToAddresses": ["desk@school.example.org"],
+        "ConfigurationSetName": "school-notices",
+        "EmailTags": [{"Name": "campaign", "Value": "trip-7"}],
+        "Content": {"Simple": {
+            "Subject": {"Data": "Trip"},
+            "Body": {"Text": {"Data": "Trip on Friday"}},
+            "Headers": [{"Name": "X-Campaign", "Value": "trip-7"}],
+            "Attachments": [{"RawContent": "JVBERi0xLjQ=", "FileName": "permission.pdf"}],
+        }},
+    }  # fmt: skip
+    signed = {"Authorization": "AWS4-HMAC-SHA256 Credential=x"}
+    status, answer, _ = post(sink.api_urls["ses"] + "/v2/email/outbound-emails", body, signed)
+    assert status == 200 and answer["MessageId"]
+    [message] = sink.messages()
+    shown = parsed(message)
+    assert (str(shown["X-Campaign"]), str(shown["Reply-To"])) == (
+        "trip-7",
+        "desk@school.example.org",
+    )
+    [pdf] = list(shown.iter_attachments())
+    assert (pdf.get_content_type(), pdf.get_content()) == ("application/pdf", b"%PDF-1.4")
+
+
+def test_v2_headers_are_the_ones_ses_allows(sink: CaptureSink) -> None:
+    v2 = client(sink, "sesv2")
+    content = {"Simple": {"Subject": {"Data": "x"}, "Body": {"Text": {"Data": "x"}},
+                          "Headers": [{"Name": "Bad Name", "Value": "x"}]}}  # fmt: skip
+    assert error(
+        lambda: v2.send_email(
+            FromEmailAddress=SENDER, Destination={"ToAddresses": ["a@example.com"]},
+            Content=content,
+        )
+    ) == (400, "BadRequestException")  # fmt: skip
+    assert sink.messages() == []
+
+
 def error(call: Any) -> tuple[int, str]:
     with pytest.raises(ClientError) as raised:
         call()

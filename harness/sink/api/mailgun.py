@@ -6,10 +6,17 @@ What Mailgun delivers for one call: without `recipient-variables`, one message t
 `cc` and `bcc`, whose To shows every `to` (its batch-sending docs warn of exactly this); with
 `recipient-variables`, one message per `to` that shows only that address, with
 `%recipient.NAME%` filled in from that recipient's variables (batch sending). `v:` variables
-travel in the X-Mailgun-Variables header the recipient receives; `h:` headers are added;
-a `template` the sink knows is rendered (Handlebars) with `t:variables`. A template the sink
-was never given is judged conservatively: the variables sent count as visible. `o:testmode`:
-validated, answered, nothing delivered.
+travel in the X-Mailgun-Variables header the recipient receives; `h:` headers are added
+(`h:Reply-To` is the Reply-To); `text`, `amp-html` and `html` are the bodies (the AMP part,
+text/x-amp-html, is what AMP-capable mail clients show, so it is delivered and judged; any one
+of them, or a `template`, is enough); `inline` files are inline parts with their file name as
+Content-ID. A `template` the sink knows is rendered (Handlebars) with `t:variables`, and
+`t:text=yes` adds the text version Mailgun generates from it; with a template, `from` may be
+left out (the template's own From applies: the sink uses postmaster@domain). A template the
+sink was never given is judged conservatively: the variables sent count as visible.
+`o:testmode`: validated, answered, nothing delivered. The other `o:` options (tags, DKIM,
+delivery time, tracking, TLS) and `t:version` are accepted and change nothing the recipient
+reads (tracking only rewrites link targets).
 
 Answers as Mailgun does: 200 `{"id", "message": "Queued. Thank you."}`; 400 `{"message"}`
 for invalid input; 401 `Forbidden` without Basic auth (user `api`), or with a wrong key when
@@ -33,6 +40,7 @@ from harness.sink.api.mime import (
     Address,
     Attachment,
     build_message,
+    html_to_text,
     is_address,
     is_header_name,
     render_handlebars,
@@ -89,16 +97,18 @@ class Mailgun:
 
     async def messages(self, call: Call) -> Answer:
         fields = self._read(call)
-        sender = _sender(fields)
+        template = _one(fields, "template")
+        sender = _sender(fields, call.match["domain"] if template is not None else None)
         to = _recipients(fields, "to", required=True)
         cc, bcc = _recipients(fields, "cc"), _recipients(fields, "bcc")
         if len(to) + len(cc) + len(bcc) > MAX_RECIPIENTS:
             raise _bad(f"Too many recipients: the limit is {MAX_RECIPIENTS} per message")
         subject = _one(fields, "subject") or ""
-        text, html = _one(fields, "text"), _one(fields, "html")
-        template = _one(fields, "template")
-        if text is None and html is None and template is None:
-            raise _bad("Need at least one of 'text', 'html' or 'template' parameters specified")
+        text, html, amp = _one(fields, "text"), _one(fields, "html"), _one(fields, "amp-html")
+        if text is None and html is None and amp is None and template is None:
+            raise _bad(
+                "Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified"
+            )
         per_recipient = _json_field(fields, "recipient-variables")
         t_variables = _one(fields, "t:variables")
         if t_variables is not None:
@@ -116,11 +126,14 @@ class Mailgun:
 
         source = self._templates.get((call.match["domain"], template.lower())) if template else None
         evidence: dict[str, Any] = {"request": f"{call.method} {call.path}"}
-        for key in ("o:tag", "o:deliverytime", "template", "t:variables"):
+        if _one(fields, "from") is None:
+            evidence["from"] = f"not given: the template's From (the sink uses {sender.email})"
+        for key in ("o:tag", "o:deliverytime", "template", "t:version", "t:text", "t:variables"):
             if _one(fields, key) is not None:
                 evidence[key] = _one(fields, key)
         if variables:
             evidence["v:"] = variables
+        text_from_html = _flag(_one(fields, "t:text"))
 
         def message(shown_to: Sequence[Address], values: Mapping[str, Any]) -> bytes:
             own = [*headers]
@@ -129,6 +142,8 @@ class Mailgun:
             shown_text, shown_html = text, html
             if template is not None:
                 shown_text, shown_html = self._rendered(source, template, t_variables, values)
+                if text_from_html and shown_text is None and shown_html is not None:
+                    shown_text = html_to_text(shown_html)  # t:text=yes: Mailgun generates it
             return build_message(
                 sender=sender,
                 to=shown_to,
@@ -136,6 +151,7 @@ class Mailgun:
                 subject=_fill(subject, values),
                 text=None if shown_text is None else _fill(shown_text, values),
                 html=None if shown_html is None else _fill(shown_html, values),
+                amp=None if amp is None else _fill(amp, values),
                 attachments=attachments,
                 headers=[(n, _fill(v, values)) for n, v in own],
                 message_id=self._message_id(call),
@@ -238,8 +254,12 @@ def _emails(addresses: Sequence[Address]) -> list[str]:
     return [a.email for a in addresses]
 
 
-def _sender(fields: Sequence[FormField]) -> Address:
+def _sender(fields: Sequence[FormField], template_domain: str | None) -> Address:
+    """The From; with a template, Mailgun's docs make it optional (the template's own From
+    applies), and the sink, which does not keep template headers, uses postmaster@domain."""
     value = _one(fields, "from")
+    if value is None and template_domain is not None:
+        return Address(f"postmaster@{template_domain}")
     if not value:
         raise _bad("'from' parameter is missing")
     name, address = email.utils.parseaddr(value)

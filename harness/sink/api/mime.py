@@ -1,8 +1,9 @@
 """The RFC 5322 bytes a provider delivers for one API message, and the templates it renders.
 
 Providers build the message from the request's fields: From, the To and Cc the recipients see
-(Bcc is in the envelope only), Reply-To, Subject, the custom headers, a text and an HTML body
-(multipart/alternative when both), and attachments. Templates are rendered with maintained
+(Bcc is in the envelope only), Reply-To, Subject, the custom headers, the bodies (a text, an
+AMP and an HTML body, in that order, then any other kind the request gives: one
+multipart/alternative when more than one), and attachments. Templates are rendered with maintained
 libraries: Handlebars (SendGrid dynamic templates, SES) with pybars3, Mustache (Postmark's
 Mustachio) with chevron.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import html.parser
 import re
 import secrets
 import time
@@ -29,6 +31,7 @@ __all__ = [
     "Address",
     "Attachment",
     "build_message",
+    "html_to_text",
     "is_address",
     "render_handlebars",
     "render_mustache",
@@ -56,6 +59,7 @@ class Attachment:
     content_type: str = "application/octet-stream"
     inline: bool = False
     content_id: str = ""
+    description: str = ""
 
 
 def is_address(text: object) -> bool:
@@ -75,6 +79,8 @@ def build_message(
     subject: str,
     text: str | None,
     html: str | None,
+    amp: str | None = None,
+    other_bodies: Sequence[tuple[str, str]] = (),
     attachments: Sequence[Attachment] = (),
     headers: Sequence[tuple[str, str]] = (),
     message_id: str,
@@ -82,7 +88,11 @@ def build_message(
 ) -> bytes:
     """The message's bytes, written directly (the stdlib's EmailMessage took 7 ms a message,
     too slow for a call of 1,000): headers RFC 2047-encoded where not ASCII, address lists
-    folded after each address, text parts quoted-printable, attachments base64."""
+    folded after each address, text parts quoted-printable, attachments base64.
+
+    The bodies are alternatives, plainest first: text/plain, text/x-amp-html (AMP for Email
+    puts it before text/html), text/html, then `other_bodies` ((content type, value) as the
+    request gave them, e.g. text/calendar)."""
     lines = [b"From: " + _addresses(sender)]
     if to:
         lines.append(b"To: " + _addresses(*to))
@@ -95,11 +105,11 @@ def build_message(
     lines.append(b"Message-ID: " + _unstructured(message_id))
     lines += [name.encode() + b": " + _unstructured(value) for name, value in headers]
     lines.append(b"MIME-Version: 1.0")
-    if text is not None and html is not None:
-        body = _multipart("alternative", [_text_part(text, "plain"), _text_part(html, "html")])
-    else:
-        only, subtype = (text, "plain") if text is not None else (html or "", "html")
-        body = _text_part(only, subtype)
+    bodies = [(kind, value) for kind, value in (("text/plain", text), ("text/x-amp-html", amp),
+              ("text/html", html)) if value is not None]  # fmt: skip
+    bodies += other_bodies
+    parts = [_text_part(value, kind) for kind, value in bodies] or [_text_part("", "text/html")]
+    body = parts[0] if len(parts) == 1 else _multipart("alternative", parts)
     if attachments:
         body = _multipart("mixed", [body, *(_attachment_part(a) for a in attachments)])
     return b"\r\n".join(lines) + b"\r\n" + body
@@ -135,14 +145,20 @@ def _addresses(*addresses: Address) -> bytes:
 
 
 @lru_cache(maxsize=64)  # a bulk call repeats one body for every recipient
-def _text_part(text: str, subtype: str) -> bytes:
+def _text_part(text: str, kind: str) -> bytes:
+    """One body, of content type `kind` ("text/plain", or "text/calendar; method=REQUEST":
+    its parameters kept, the charset UTF-8)."""
+    params = [p.strip() for p in _clean(kind).split(";")]
+    params = [params[0] or "text/plain"] + [
+        p for p in params[1:] if p and not p.lower().startswith("charset=")
+    ]
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8", "surrogateescape")
     encoded = binascii.b2a_qp(data, istext=True).replace(b"\n", b"\r\n")
     return (
         (
-            f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+            f'Content-Type: {"; ".join(params)}; charset="utf-8"\r\n'
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-        ).encode()
+        ).encode("utf-8", "surrogateescape")
         + encoded
         + (b"" if encoded.endswith(b"\r\n") else b"\r\n")
     )
@@ -157,6 +173,8 @@ def _attachment_part(attachment: Attachment) -> bytes:
             f"Content-Disposition: {disposition}; {_filename(attachment.filename)}"]  # fmt: skip
     if attachment.content_id:
         head.append(f"Content-ID: <{_clean(attachment.content_id)}>")
+    if attachment.description:
+        head.append("Content-Description: " + _unstructured(attachment.description).decode())
     data = base64.encodebytes(attachment.content).replace(b"\n", b"\r\n")
     return "\r\n".join(head).encode("utf-8", "surrogateescape") + b"\r\n\r\n" + data
 
@@ -198,3 +216,40 @@ def render_mustache(source: str, data: Mapping[str, Any]) -> str:
         return str(chevron.render(source, dict(data)))
     except Exception as err:  # chevron raises ChevronError and others
         raise ValueError(f"template does not parse: {err}") from None
+
+
+class _TextOfHtml(html.parser.HTMLParser):
+    _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
+                         "table", "ul", "ol", "blockquote", "pre", "hr"})  # fmt: skip
+    _HIDDEN = frozenset({"script", "style", "head", "title"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._HIDDEN:
+            self._hidden += 1
+        elif tag in self._BLOCKS:
+            self.out.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self._BLOCKS:
+            self.out.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.out.append(data)
+
+
+def html_to_text(source: str) -> str:
+    """The text an HTML body shows (a provider's generated text/plain version): tags dropped,
+    entities decoded, a line break at each block, blank runs squeezed."""
+    parser = _TextOfHtml()
+    parser.feed(source)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.out).splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"

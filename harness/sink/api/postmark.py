@@ -6,6 +6,10 @@ What Postmark delivers for one message: `To`, `Cc` and `Bcc` are comma lists; ev
 through `/templates`) are Mustachio, rendered here with chevron (Mustache) from the message's
 `TemplateModel`. A template the sink was never given is judged conservatively: the model sent
 for that message is delivered as text, and the evidence says the template was not rendered.
+`ReplyTo` (a comma list) is the Reply-To, `Headers` (`[{Name, Value}]`) are added, attachments
+with a `ContentID` (`cid:logo.png`) are inline parts; `Tag`, `Metadata`, `MessageStream`,
+`TrackOpens`, `TrackLinks` and `InlineCss` are accepted and change nothing the recipient reads
+(tracking rewrites link targets and adds an invisible pixel).
 
 Answers as Postmark does: 200 with `{To, SubmittedAt, MessageID, ErrorCode: 0, Message: "OK"}`;
 422 with `{ErrorCode, Message}` for an invalid message (300: among them one over 10 MB, or a

@@ -4,12 +4,16 @@
 a request without any is refused, as SES refuses it.
 
 What SES delivers: for a simple or templated send, one message to the destination's To + Cc
-+ Bcc, showing To and Cc; for a bulk send, one message per destination entry, rendered with
-that entry's replacement data over the default data; for a raw send, the caller's bytes as
-written, routed by `Destinations` (the headers route nothing then), or by the To, Cc and Bcc
-headers when no destination is given. SES documents that it overrides Message-ID and Date and
-removes its X-SES-* headers; it documents nothing about removing a `Bcc:` header, so a Bcc
-header written into a raw message reaches every recipient, as it is modelled here.
++ Bcc, showing To and Cc, with the v2 content's `Headers` added and its `Attachments`
+attached (disposition, Content-ID and description as given); for a bulk send, one message per
+destination entry, rendered with that entry's replacement data over the default data, its
+`ReplacementHeaders` replacing the template's headers of the same name; for a raw send, the
+caller's bytes as written, routed by `Destinations` (the headers route nothing then), or by the
+To, Cc and Bcc headers when no destination is given. SES documents that it overrides
+Message-ID and Date and removes its X-SES-* headers; it documents nothing about removing a
+`Bcc:` header, so a Bcc header written into a raw message reaches every recipient, as it is
+modelled here. Configuration sets, tags, ARNs, feedback addresses and list management route or
+account for a send: accepted, not modelled in the bytes.
 
 Templates (CreateTemplate / the v2 templates resource) are shared by both versions, their
 names unique per run as in SES, and rendered with Handlebars. A template the sink was never
@@ -27,7 +31,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.sink.api.core import ApiError, Call, Delivery, Endpoint
-from harness.sink.api.mime import Address, build_message, is_address, render_handlebars
+from harness.sink.api.mime import (
+    Address,
+    Attachment,
+    build_message,
+    is_address,
+    render_handlebars,
+)
 
 __all__ = ["SES", "Destination", "SesTemplate"]
 
@@ -126,6 +136,8 @@ class SES:
         html: str | None,
         reply_to: Sequence[str],
         evidence: dict[str, Any],
+        headers: Sequence[tuple[str, str]] = (),
+        attachments: Sequence[Attachment] = (),
     ) -> Delivery:
         sender = address(source)
         if text is None and html is None:
@@ -138,6 +150,8 @@ class SES:
             subject=subject,
             text=text,
             html=html,
+            attachments=attachments,
+            headers=headers,
             message_id=f"<{self.message_id(call)}@email.amazonses.com>",
         )
         evidence = {"request": evidence.pop("request"), **destination.evidence(), **evidence}
@@ -153,6 +167,8 @@ class SES:
         reply_to: Sequence[str],
         evidence: dict[str, Any],
         default: Mapping[str, Any] | None = None,
+        headers: Sequence[tuple[str, str]] = (),
+        attachments: Sequence[Attachment] = (),
     ) -> Delivery:
         data = {**(default or {}), **template_data(data_text)}
         template = self.templates.get(template_name)
@@ -175,7 +191,9 @@ class SES:
                 None if template.text is None else render(template.text, data),
                 None if template.html is None else render(template.html, data),
             )
-        return self.simple(call, source, destination, *shown, reply_to, evidence)
+        return self.simple(
+            call, source, destination, *shown, reply_to, evidence, headers, attachments
+        )
 
     def raw(
         self,

@@ -1,15 +1,23 @@
 """SES v2, the REST API under `/v2/email/`: outbound emails (Simple, Raw and Template
 content), outbound bulk emails, and the templates resource. JSON in and out; errors carry their
-type in `x-amzn-ErrorType`, as botocore reads them."""
+type in `x-amzn-ErrorType`, as botocore reads them.
+
+Simple and Template content take `Headers` (up to 15 `{Name, Value}`, the name printable ASCII
+without a colon) and `Attachments` (`RawContent` base64 in the JSON, `FileName`, and optional
+`ContentType`, `ContentDisposition` ATTACHMENT or INLINE, `ContentId`, `ContentDescription`,
+`ContentTransferEncoding`); a template is named by `TemplateName` or by `TemplateArn`
+(`arn:...:template/NAME`)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import mimetypes
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from harness.sink.api.core import Answer, ApiError, Call, Delivery, Endpoint
+from harness.sink.api.mime import Attachment, is_header_name
 from harness.sink.api.ses import (
     MAX_BULK_DESTINATIONS,
     SesError,
@@ -86,6 +94,58 @@ def _text(value: Any, name: str) -> str | None:
     return data
 
 
+def _list(value: Any, name: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise invalid(f"{name} must be a list.")
+    return value
+
+
+MAX_HEADERS = 15
+
+
+def _headers(value: Any, name: str) -> list[tuple[str, str]]:
+    """A MessageHeaderList: SES's rules for a header's name and value."""
+    found: list[tuple[str, str]] = []
+    for n, item in enumerate(_list(value, name)):
+        item = _object(item, f"{name}.{n}")
+        key, text = item.get("Name"), item.get("Value")
+        if not isinstance(key, str) or not is_header_name(key) or len(key) > 126:
+            raise invalid(f"{name}.{n}.Name must be 1 to 126 printable characters, no colon.")
+        if not isinstance(text, str) or "\r" in text or "\n" in text or len(text) > 870:
+            raise invalid(f"{name}.{n}.Value must be up to 870 characters on one line.")
+        found.append((key, text))
+    if len(found) > MAX_HEADERS:
+        raise invalid(f"{name} can contain no more than {MAX_HEADERS} headers.")
+    return found
+
+
+def _attachments(value: Any, name: str) -> list[Attachment]:
+    found = []
+    for n, item in enumerate(_list(value, name)):
+        item = _object(item, f"{name}.{n}")
+        filename = item.get("FileName")
+        if not isinstance(filename, str) or not filename:
+            raise invalid(f"{name}.{n}.FileName is required.")
+        try:
+            data = base64.b64decode(str(item.get("RawContent", "")), validate=True)
+        except (binascii.Error, ValueError):
+            raise invalid(f"{name}.{n}.RawContent is not valid base64.") from None
+        kind = item.get("ContentType") or mimetypes.guess_type(filename)[0]
+        found.append(
+            Attachment(
+                content=data,
+                filename=filename,
+                content_type=str(kind or "application/octet-stream"),
+                inline=str(item.get("ContentDisposition", "")).upper() == "INLINE",
+                content_id=str(item.get("ContentId") or ""),
+                description=str(item.get("ContentDescription") or ""),
+            )
+        )
+    return found
+
+
 def _destination(ses: SES, value: Any) -> Destination:
     found = _object(value, "Destination")
     return ses.destination(
@@ -144,6 +204,8 @@ def _send_email(ses: SES, call: Call) -> Answer:
             _text(message_body.get("Html"), "Html"),
             reply_to,
             evidence,
+            _headers(simple.get("Headers"), "Content.Simple.Headers"),
+            _attachments(simple.get("Attachments"), "Content.Simple.Attachments"),
         )
     else:
         raise invalid("Content must be Simple, Raw or Template.")
@@ -159,9 +221,17 @@ def _templated(
     reply_to: list[str],
     evidence: dict[str, Any],
     destination: Any = None,
+    replacement_headers: list[tuple[str, str]] | None = None,
 ) -> Delivery:
     template = _object(template, "Template")
     name = template.get("TemplateName")
+    arn = template.get("TemplateArn")
+    if not name and isinstance(arn, str) and "template/" in arn:
+        name = arn.rsplit("template/", 1)[1]  # arn:aws:ses:REGION:ACCOUNT:template/NAME
+    headers = _headers(template.get("Headers"), "Template.Headers")
+    if replacement_headers:  # an entry's header replaces the template's of the same name
+        replaced = {key.lower() for key, _ in replacement_headers}
+        headers = [h for h in headers if h[0].lower() not in replaced] + replacement_headers
     inline = _object(template.get("TemplateContent"), "TemplateContent")
     if inline:  # the template given in the request itself
         name = f"(inline in {call.id})"
@@ -180,6 +250,8 @@ def _templated(
         reply_to,
         evidence,
         default,
+        headers,
+        _attachments(template.get("Attachments"), "Template.Attachments"),
     )
 
 
@@ -202,9 +274,18 @@ def _send_bulk_email(ses: SES, call: Call) -> Answer:
             "ReplacementTemplate",
         ).get("ReplacementTemplateData")
         evidence = _evidence(call, body) | {"entry": n}
+        headers = _headers(entry.get("ReplacementHeaders"), f"BulkEmailEntries.{n}.Headers")
         deliveries.append(
             _templated(
-                ses, call, body, default, replacement, reply_to, evidence, entry.get("Destination")
+                ses,
+                call,
+                body,
+                default,
+                replacement,
+                reply_to,
+                evidence,
+                entry.get("Destination"),
+                headers,
             )
         )
     results = [{"Status": "SUCCESS", "MessageId": ses.message_id(call)} for _ in deliveries]
