@@ -178,6 +178,7 @@ _PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentati
 # application/octet-stream), else skipped.
 EXTRACTORS: dict[str, Extractor] = {
     "text/html": _html,
+    "text/x-amp-html": _html,  # the AMP version of an HTML body, shown by AMP clients (Gmail)
     "application/xhtml+xml": _html,
     "text/plain": _text,
     "text/csv": _csv,

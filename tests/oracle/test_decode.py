@@ -539,3 +539,14 @@ def test_parameters_from_the_cache_equal_a_fresh_parse(value: str) -> None:
     fresh = _parse_params(part, "content-disposition")
     assert _params(part, "content-disposition") == fresh
     assert _params(part, "content-disposition") == fresh  # the second time from the cache
+
+
+def test_an_amp_part_is_read_as_html() -> None:
+    """text/x-amp-html is the HTML that Gmail and other AMP clients show: a name written with
+    character references there is a name, as in text/html."""
+    message = EmailMessage()
+    message["Subject"] = "Notice"
+    message.set_content("See the notice.")
+    message.add_alternative("<p>Jos&eacute; N&uacute;&ntilde;ez</p>", subtype="x-amp-html")
+    hits = INDEX.scan(visible_segments(HEAD + message.as_bytes()))
+    assert [h.subject_ids for h in hits if h.kind == "student"] == [frozenset({JOSE})]
