@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 
+from harness.adapters.api_mutants import API_MUTANTS
 from harness.adapters.mutants import MUTANTS, NEEDS_FAULTS
 from harness.cli import main
 
+# The whole bug zoo: the SMTP senders and those that send through an email API.
+ZOO: dict[str, Any] = {**MUTANTS, **API_MUTANTS}
 # The fewest students each error class needs: batch-boundary needs more than 50 notices.
-MOST_STUDENTS = {name: 3 for name in MUTANTS} | {"batch-boundary": 52}
+MOST_STUDENTS = {name: 3 for name in ZOO} | {"batch-boundary": 52}
 
 
 def search(tmp_path: Path, adapter: str, examples: int, seed: int) -> tuple[int, dict[str, Any]]:
@@ -29,13 +32,13 @@ def assert_caught(tmp_path: Path, name: str, seed: int) -> dict[str, Any]:
     code, report = search(tmp_path, f"mutant:{name}", 200, seed)
     assert code == 1
     found = {entry["check"]: entry for entry in report["counterexamples"]}
-    if getattr(MUTANTS[name], "across_campaigns", False):
+    if getattr(ZOO[name], "across_campaigns", False):
         # Its check needs several campaigns on one changing roster (the campaign machine);
         # across the search's examples its stale cache still shows, as other families' data.
         assert found
         return report
-    assert MUTANTS[name].catches in found, found
-    entry = found[MUTANTS[name].catches]
+    assert ZOO[name].catches in found, found
+    entry = found[ZOO[name].catches]
     assert entry["students"] <= MOST_STUDENTS[name], entry
     assert report["counterexample"] == report["counterexamples"][0]
     assert report["summary"]["violations_by_check"][report["counterexample"]["check"]] > 0
@@ -67,7 +70,7 @@ def test_a_mutant_is_found_shrunk_and_replayed(tmp_path: Path, name: str, check:
 
 # A mutant whose error shows only with sink faults (retry-duplicate) is proved with them on in
 # tests/quality/test_faults.py: the search runs its examples without faults.
-SEARCHED = sorted(name for name in MUTANTS if name not in NEEDS_FAULTS)
+SEARCHED = sorted(name for name in ZOO if name not in NEEDS_FAULTS)
 
 
 @pytest.mark.slow
