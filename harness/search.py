@@ -12,11 +12,13 @@ seed replays the whole search:
    roster-aware pass (`harness.shrink`) drops students, contacts and links from the result.
    Both count adapter runs against the check's `shrink_budget`.
 
-Nothing here depends on a clock: no deadline, no health check, no budget in seconds, and
-Hypothesis is never left to decide by time when to stop generating (it stops after ten
-seconds when a test raises several bugs in one run, so raising only in pass 2, one check per
-run, keeps its path the same on a loaded machine). An adapter or sink error is not a pipeline
-behaviour to shrink: it aborts the search at once and is re-raised as the HarnessError it was.
+Nothing here depends on anything but the seed. No constant that Hypothesis would read from
+the source of the modules loaded (`harness.seed_only`), and no clock: no deadline, no health
+check, no budget in seconds, and Hypothesis is never left to decide by time when to stop
+generating (it stops after ten seconds when a test raises several bugs in one run, so raising
+only in pass 2, one check per run, keeps its path the same on a loaded machine). An adapter
+or sink error is not a pipeline behaviour to shrink: it aborts the search at once and is
+re-raised as the HarnessError it was.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from harness.roster.strategies import roster_campaigns
 from harness.roster.targets import targets
 from harness.runner import RunResult, run_once
 from harness.search_progress import NullSearchProgress, SearchProgress
+from harness.seed_only import seed_only
 from harness.shrink import roster_size, shrink_roster
 from harness.sink.server import CaptureSink
 
@@ -395,7 +398,8 @@ def _drawn_size(found: Found) -> tuple[int, int, int]:
 def _run_quietly(test: Callable[[], None], catch: type[BaseException] | None = None) -> None:
     """Run a Hypothesis test; a `catch` failure (the shrunk example, already kept) ends it."""
     try:
-        test()
+        with seed_only():
+            test()
     except Failure as failure:
         if catch is None or not isinstance(failure, catch):
             raise

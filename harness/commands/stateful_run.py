@@ -26,6 +26,7 @@ from harness.pipeline_check import PipelineFailure
 from harness.roster.campaign import Campaign
 from harness.roster.model import Roster
 from harness.runner import RunResult
+from harness.seed_only import seed_only
 from harness.stateful import CampaignMachine
 
 # Campaigns the shrinking may send after the first failure (a count, never seconds).
@@ -93,7 +94,7 @@ def explore_stateful(
         verbosity=Verbosity.quiet,
         print_blob=False,
     )
-    with contextlib.suppress(_Enough, PipelineFailure):
+    with contextlib.suppress(_Enough, PipelineFailure), seed_only():
         run_state_machine_as_test(seed(search_seed)(Machine), settings=rules)
     if outcome.failing_since is not None:
         outcome.shrink_campaigns = outcome.campaigns - outcome.failing_since
