@@ -111,6 +111,10 @@ class Call:
     query: Mapping[str, str]
     body: bytes
 
+    def evidence(self, **facts: Any) -> dict[str, Any]:
+        """A delivery's evidence: this call's request line, then `facts`."""
+        return {"request": f"{self.method} {self.path}", **facts}
+
     def json(self, malformed: Callable[[str], ApiError]) -> Any:
         """The body as JSON, or the provider's error for a body that is not JSON."""
         try:

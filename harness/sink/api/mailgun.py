@@ -125,7 +125,7 @@ class Mailgun:
             return Answer(200, {"id": self._message_id(call), "message": "Queued. Thank you."})
 
         source = self._templates.get((call.match["domain"], template.lower())) if template else None
-        evidence: dict[str, Any] = {"request": f"{call.method} {call.path}"}
+        evidence: dict[str, Any] = call.evidence()
         if _one(fields, "from") is None:
             evidence["from"] = f"not given: the template's From (the sink uses {sender.email})"
         for key in ("o:tag", "o:deliverytime", "template", "t:version", "t:text", "t:variables"):
@@ -191,7 +191,7 @@ class Mailgun:
         sender = email.utils.parseaddr(_header(raw, "From"))[1]
         if _flag(_one(fields, "o:testmode")):
             return Answer(200, {"id": self._message_id(call), "message": "Queued. Thank you."})
-        evidence = {"request": f"{call.method} {call.path}", "to": _emails(to)}
+        evidence = call.evidence(to=_emails(to))
         return self._queued(call, [Delivery(sender, tuple(_emails(to)), raw, evidence)])
 
     # -- helpers ------------------------------------------------------------------------------

@@ -62,6 +62,13 @@ class Attachment:
     description: str = ""
 
 
+def recipient_lists(
+    to: Sequence[Address], cc: Sequence[Address], bcc: Sequence[Address]
+) -> dict[str, list[str]]:
+    """The addresses of a call's To, Cc and Bcc, as evidence."""
+    return {"to": [a.email for a in to], "cc": [a.email for a in cc], "bcc": [a.email for a in bcc]}
+
+
 def is_address(text: object) -> bool:
     return isinstance(text, str) and _ADDRESS.match(text) is not None
 

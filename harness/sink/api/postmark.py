@@ -38,6 +38,7 @@ from harness.sink.api.mime import (
     build_message,
     is_address,
     is_header_name,
+    recipient_lists,
     render_mustache,
 )
 
@@ -161,13 +162,7 @@ class Postmark:
         if len(to) + len(cc) + len(bcc) > MAX_RECIPIENTS:
             raise _Invalid(300, f"You may not have more than {MAX_RECIPIENTS} recipients.")
         reply_to = _addresses(item.get("ReplyTo"), "ReplyTo")
-        evidence: dict[str, Any] = {
-            "request": f"{call.method} {call.path}",
-            "item": i,
-            "to": [a.email for a in to],
-            "cc": [a.email for a in cc],
-            "bcc": [a.email for a in bcc],
-        }
+        evidence: dict[str, Any] = call.evidence(item=i, **recipient_lists(to, cc, bcc))
         for key in ("Tag", "Metadata", "MessageStream"):
             if key in item:
                 evidence[key] = item[key]

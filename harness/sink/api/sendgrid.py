@@ -30,7 +30,13 @@ from typing import Any
 
 from harness.sink.api import sendgrid_fields as fields
 from harness.sink.api.core import Answer, ApiError, Call, Delivery, Endpoint
-from harness.sink.api.mime import Address, Attachment, build_message, render_handlebars
+from harness.sink.api.mime import (
+    Address,
+    Attachment,
+    build_message,
+    recipient_lists,
+    render_handlebars,
+)
 from harness.sink.api.sendgrid_fields import Bodies, bad, errors
 
 __all__ = ["SendGrid"]
@@ -208,13 +214,7 @@ class SendGrid:
     ) -> Delivery:
         """The message one personalization's recipients receive."""
         to, cc, bcc = lists
-        evidence: dict[str, Any] = {
-            "request": f"{call.method} {call.path}",
-            "personalization": i,
-            "to": [a.email for a in to],
-            "cc": [a.email for a in cc],
-            "bcc": [a.email for a in bcc],
-        }
+        evidence: dict[str, Any] = call.evidence(personalization=i, **recipient_lists(to, cc, bcc))
         for key in ("custom_args", "send_at", "substitutions"):
             if key in p:
                 evidence[key] = p[key]

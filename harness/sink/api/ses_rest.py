@@ -156,7 +156,7 @@ def _destination(ses: SES, value: Any) -> Destination:
 
 
 def _evidence(call: Call, body: Mapping[str, Any]) -> dict[str, Any]:
-    evidence: dict[str, Any] = {"request": f"{call.method} {call.path}"}
+    evidence: dict[str, Any] = call.evidence()
     if "EmailTags" in body:
         evidence["tags"] = body["EmailTags"]
     return evidence
