@@ -73,6 +73,7 @@ def load_suite(directory: Path) -> Suite:
             known = ", ".join(sorted(CAMPAIGN_KINDS))
             raise HarnessError(f"{path}: campaigns: unknown kind {kind!r}; known: {known}")
     students, roster_format = _get(roster, "students", int, path), _get(roster, "format", str, path)
+    port = _get(sink, "port", int, path)
     if students < 1:
         raise HarnessError(f"{path}: students: must be at least 1, got {students}")
     if roster_format not in BUNDLE_FORMATS:
@@ -83,14 +84,14 @@ def load_suite(directory: Path) -> Suite:
         directory=directory,
         vendor=_get(_table(data, "vendor", path), "name", str, path),
         host=_get(sink, "host", str, path),
-        port=_get(sink, "port", int, path),
+        port=port,
         tls=_get(sink, "tls", bool, path),
         auth=_get(sink, "auth", str, path),
         students=students,
         seed=_get(roster, "seed", int, path),
         roster_format=roster_format,
         campaigns=campaigns,
-        api_ports=_api_ports(data, _get(sink, "port", int, path), path),
+        api_ports=_api_ports(data, port, path),
     )
 
 
